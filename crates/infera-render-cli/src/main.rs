@@ -1,0 +1,34 @@
+//! `infera-render`: the command line around the infera-render library.
+//!
+//! The binary does the I/O (files, stdin/stdout, exit codes); everything else is the library.
+
+mod cli;
+mod commands;
+mod input;
+mod report;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Exit codes of DESIGN.md §4.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Success.
+    Ok = 0,
+    /// The input (spec or manifests) is invalid.
+    Invalid = 1,
+    /// Usage error (clap reports these itself with code 2).
+    #[allow(dead_code)]
+    Usage = 2,
+    /// Cannot read or write.
+    Io = 3,
+}
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
+    let exit = commands::run(cli.command);
+    ExitCode::from(exit as u8)
+}

@@ -1,0 +1,46 @@
+//! Every name infera-render derives for a Kubernetes or FoundationDB object, in one place, with
+//! the length budgets those names must fit.
+
+use crate::validate::names::DNS_LABEL_MAX;
+
+/// Longest `processGroupIDPrefix` the operator CRD accepts (`maxLength: 43`).
+pub const PROCESS_GROUP_ID_PREFIX_MAX: usize = 43;
+
+/// The longest process class name infera-render renders (`stateless`), plus the separators and
+/// the process-group index the operator appends (`-stateless-12345`): pod names
+/// `<FoundationDBCluster name>-<class>-<n>` must stay DNS labels (OP v2.33.0
+/// internal/pod_models.go: pod hostname = `<name>-<class>-<n>`; fdb-multi-region.md §6 rule 23).
+pub const POD_NAME_SUFFIX_BUDGET: usize = "-stateless-".len() + 5;
+
+/// Longest `FoundationDBCluster` name whose pod names still fit a DNS label.
+pub const FDB_CLUSTER_NAME_MAX: usize = DNS_LABEL_MAX - POD_NAME_SUFFIX_BUDGET;
+
+/// The `FoundationDBCluster` object of one datacenter: `<cluster_name>-<datacenter id>`.
+#[must_use]
+pub fn fdb_cluster_name(cluster_name: &str, datacenter_id: &str) -> String {
+    format!("{cluster_name}-{datacenter_id}")
+}
+
+/// The ConfigMap the operator writes for a `FoundationDBCluster` (`<name>-config`, key
+/// `cluster-file`). The operator owns it: infera-render never creates it (OP v2.33.0
+/// api/v1beta2/foundationdb_constants.go:50, internal/configmap_helper.go:154).
+#[must_use]
+pub fn fdb_cluster_file_config_map(fdb_cluster_name: &str) -> String {
+    format!("{fdb_cluster_name}-config")
+}
+
+/// The key of the cluster file inside the operator's ConfigMap.
+pub const CLUSTER_FILE_KEY: &str = "cluster-file";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_add_up() {
+        assert_eq!(FDB_CLUSTER_NAME_MAX, 47);
+        let name = fdb_cluster_name(&"a".repeat(20), &"b".repeat(26));
+        assert_eq!(name.len(), FDB_CLUSTER_NAME_MAX);
+        assert!(format!("{name}-stateless-12345").len() <= DNS_LABEL_MAX);
+    }
+}

@@ -1,0 +1,241 @@
+//! The validated plan: what a spec means once every rule holds.
+//!
+//! [`plan()`] checks a [`MultiRegionSpec`] against every rule (Kubernetes syntax, FoundationDB's
+//! region rules, the operator's limits) and, if there is no error, resolves it into a [`Plan`]:
+//! which region hosts which FoundationDB datacenter, FoundationDB priorities, satellites,
+//! process counts and the bootstrap phase. Rendering reads only the plan, so it cannot fail.
+//!
+//! # The region → datacenter mapping
+//!
+//! 1. Regions are ranked by `priority`, lower value first (the Terraform module's meaning).
+//!    The `is_primary` region must rank first.
+//! 2. Each region gets an FDB role (`fdb_role`, default `auto`): `auto` means `region` for the
+//!    primary region and the next-ranked one (only the primary when `fearless_dr.enabled` is
+//!    false) and `client` for every other region. FoundationDB supports at most two regions.
+//! 3. A `region` hosts one FDB region: its **primary datacenter** is in `zones[0]` (named after
+//!    the zone), or unpinned and named after the region id when it lists no zones. With a
+//!    `fearless_dr.satellite_redundancy_mode`, its **satellite datacenters** are the next zones:
+//!    one for `one_satellite_*`, two for `two_satellite_*`. Further zones run no FDB process.
+//! 4. A `satellite` region hosts one log-only datacenter (in its first zone) that is a satellite
+//!    of both FDB regions, after their own zone satellites. When an FDB region has no zone
+//!    satellite, the other FDB region's primary is added as its last-resort satellite: the
+//!    operator's three-site "triplet" layout (`HaThreeZoneDoubleSat`). Durable against the loss
+//!    of a whole region, at the price of a cross-region round trip on every commit.
+//! 5. A `client` region runs no FDB process; its engine and control connect to the FDB cluster.
+//! 6. FoundationDB priorities (higher wins): the active (primary) region's primary datacenter
+//!    gets 1 and the other region's 0, so both are `>= 0` and FDB fails over automatically.
+//!    Satellites are numbered in preference order, highest first (`n`, ..., 1).
+
+use crate::diagnostics::Diagnostics;
+use crate::validate::{self, version::Version};
+use infera_spec::{MultiRegionSpec, Region};
+
+/// Options that change what a spec means without being part of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Overrides `seed_connection_string` (the CLI's `--seed-connection-string`).
+    pub seed_connection_string: Option<String>,
+}
+
+/// A spec resolved into its FoundationDB topology, with the warnings found on the way.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The spec the plan was made from.
+    pub spec: MultiRegionSpec,
+    /// FoundationDB version.
+    pub fdb_version: Version,
+    /// Operator version.
+    pub operator_version: Version,
+    /// Every region, in spec order.
+    pub regions: Vec<RegionPlan>,
+    /// The FoundationDB regions (one or two), the active one first.
+    pub fdb_regions: Vec<FdbRegionPlan>,
+    /// Every FoundationDB datacenter: one `FoundationDBCluster` object each.
+    pub datacenters: Vec<DatacenterPlan>,
+    /// How many coordinators the operator will recruit.
+    pub coordinators: u32,
+    /// Which bootstrap phase the output is for.
+    pub bootstrap: Bootstrap,
+    /// Warnings: the spec renders, but not everything does what the user may expect.
+    pub warnings: Diagnostics,
+}
+
+impl Plan {
+    /// The spec's region at `index`.
+    #[must_use]
+    pub fn region_spec(&self, index: usize) -> &Region {
+        &self.spec.regions[index]
+    }
+
+    /// The regions in rank order (preferred first).
+    #[must_use]
+    pub fn regions_by_rank(&self) -> Vec<&RegionPlan> {
+        let mut regions: Vec<&RegionPlan> = self.regions.iter().collect();
+        regions.sort_by_key(|region| region.rank);
+        regions
+    }
+
+    /// The satellite redundancy mode, when any FDB region has satellites.
+    #[must_use]
+    pub fn satellites_in_use(&self) -> bool {
+        self.fdb_regions
+            .iter()
+            .any(|region| !region.satellites.is_empty())
+    }
+}
+
+/// One region of the spec, resolved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionPlan {
+    /// Index in `spec.regions`.
+    pub index: usize,
+    /// Region id.
+    pub id: String,
+    /// Position by `priority`, 0 = preferred.
+    pub rank: usize,
+    /// What the region contributes to FoundationDB.
+    pub role: RegionRole,
+    /// Indices (into [`Plan::datacenters`]) of the datacenters this region hosts.
+    pub datacenters: Vec<usize>,
+    /// Zones of this region that host no FoundationDB datacenter (engine and control still spread
+    /// over every zone).
+    pub zones_without_fdb: Vec<String>,
+}
+
+/// What a region contributes to FoundationDB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionRole {
+    /// Hosts the FDB region at this index of [`Plan::fdb_regions`].
+    FdbRegion(usize),
+    /// Hosts a log-only satellite datacenter of both FDB regions.
+    Satellite,
+    /// Runs no FoundationDB process.
+    Client,
+}
+
+/// One FoundationDB region: a primary datacenter and its satellites.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FdbRegionPlan {
+    /// Index of the hosting region in `spec.regions`.
+    pub region: usize,
+    /// Whether this is the active region (the `is_primary` region).
+    pub active: bool,
+    /// The region's primary datacenter and its FDB priority.
+    pub primary: DatacenterRef,
+    /// Satellite datacenters in preference order, with their FDB priorities.
+    pub satellites: Vec<DatacenterRef>,
+}
+
+/// A datacenter as listed in an FDB region, with its FoundationDB priority.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DatacenterRef {
+    /// Index into [`Plan::datacenters`].
+    pub datacenter: usize,
+    /// FoundationDB priority (higher wins).
+    pub fdb_priority: i32,
+}
+
+/// Whether a datacenter holds a replica or only transaction logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatacenterKind {
+    /// An FDB region's primary datacenter: a full replica.
+    Primary,
+    /// A satellite: transaction logs only.
+    Satellite,
+}
+
+/// One FoundationDB datacenter: one `FoundationDBCluster` object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatacenterPlan {
+    /// Datacenter id (`dataCenter`, FoundationDB's `dcid`): a zone name or a region id.
+    pub id: String,
+    /// Index of the hosting region in `spec.regions`.
+    pub region: usize,
+    /// Primary or satellite.
+    pub kind: DatacenterKind,
+    /// The zone the datacenter's pods are pinned to, if any.
+    pub zone: Option<String>,
+    /// `metadata.name` of its `FoundationDBCluster`.
+    pub resource_name: String,
+    /// `processGroupIDPrefix` (unique per datacenter).
+    pub process_group_id_prefix: String,
+    /// Process counts; `-1` means none of that class.
+    pub process_counts: DatacenterProcessCounts,
+}
+
+/// Process counts of a datacenter, as the operator's `processCounts` (`-1` = none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DatacenterProcessCounts {
+    /// Storage processes (`-1` in satellites).
+    pub storage: i32,
+    /// Log processes.
+    pub log: i32,
+    /// Stateless processes (`-1` in satellites).
+    pub stateless: i32,
+}
+
+/// Which objects the output holds (fdb-multi-region.md §2.4: a multi-datacenter cluster is
+/// bootstrapped in two phases).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Bootstrap {
+    /// One datacenter: nothing to seed.
+    SingleDatacenter,
+    /// No seed yet: only this datacenter is rendered, with a single-datacenter region config and
+    /// `usable_regions: 1`. Its `status.connectionString` is the seed for phase 2.
+    PhaseOne {
+        /// Index into [`Plan::datacenters`] of the bootstrap datacenter.
+        datacenter: usize,
+    },
+    /// Every datacenter, each joining through the seed connection string.
+    Seeded {
+        /// The connection string of the phase-1 datacenter.
+        connection_string: String,
+    },
+}
+
+/// Checks every rule and resolves the spec into a [`Plan`].
+///
+/// ```
+/// use infera_render::{plan, PlanOptions, spec::{MultiRegionSpec, Region}};
+///
+/// let mut us = Region::new("us-west-1", true, 1);
+/// us.kubernetes.config_context = Some("us".into());
+/// let mut eu = Region::new("eu-central-1", false, 2);
+/// eu.kubernetes.config_context = Some("eu".into());
+/// let spec = MultiRegionSpec { regions: vec![us, eu], ..Default::default() };
+///
+/// let plan = plan(&spec, &PlanOptions::default()).expect("valid");
+/// assert_eq!(plan.fdb_regions.len(), 2);
+/// assert_eq!(plan.fdb_regions[0].primary.fdb_priority, 1); // us-west-1 is active
+/// assert!(plan.warnings.iter().any(|w| w.path.to_string() == "fearless_dr.usable_regions"));
+/// ```
+///
+/// # Errors
+/// Every error found (and the warnings), when the spec breaks at least one rule.
+pub fn plan(spec: &MultiRegionSpec, options: &PlanOptions) -> Result<Plan, Diagnostics> {
+    let mut diagnostics = Diagnostics::new();
+    let versions = validate::fields::check(spec, options, &mut diagnostics);
+    let topology = validate::topology::resolve(spec, options, &mut diagnostics);
+    if diagnostics.has_errors() {
+        return Err(diagnostics);
+    }
+    let (Some((fdb_version, operator_version)), Some(topology)) = (versions, topology) else {
+        // Each `None` comes with an error, so this is unreachable; stay panic-free anyway.
+        diagnostics.error(
+            crate::FieldPath::root(),
+            "internal error: incomplete plan without an error",
+        );
+        return Err(diagnostics);
+    };
+    Ok(Plan {
+        spec: spec.clone(),
+        fdb_version,
+        operator_version,
+        regions: topology.regions,
+        fdb_regions: topology.fdb_regions,
+        datacenters: topology.datacenters,
+        coordinators: topology.coordinators,
+        bootstrap: topology.bootstrap,
+        warnings: diagnostics,
+    })
+}

@@ -1,0 +1,167 @@
+//! The workloads next to FoundationDB: InferaDB engine and control, Tailscale, monitoring.
+
+use crate::{ImagePullPolicy, Resources, SecretString};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Tailscale networking between regions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tailscale {
+    /// Whether to render the Tailscale pieces.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// An auth key given inline. It is written into a Secret only with `--allow-plaintext-secrets`;
+    /// the default is to reference an existing Secret (`secret_name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_key: Option<SecretString>,
+    /// Name of the existing Secret holding the auth key.
+    #[serde(default = "default_tailscale_secret_name")]
+    pub secret_name: String,
+    /// Key inside that Secret.
+    #[serde(default = "default_tailscale_secret_key")]
+    pub secret_key: String,
+    /// Tailscale container image, pinned to a version.
+    #[serde(default = "default_tailscale_image")]
+    pub image: String,
+}
+
+impl Default for Tailscale {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            auth_key: None,
+            secret_name: default_tailscale_secret_name(),
+            secret_key: default_tailscale_secret_key(),
+            image: default_tailscale_image(),
+        }
+    }
+}
+
+/// The InferaDB engine (the authorization API), one Deployment per region.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Engine {
+    /// Whether to render the engine.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Pods per region (at least 1).
+    #[serde(default = "default_engine_replicas")]
+    pub replicas: u32,
+    /// Container image. It must be a build that still supports FoundationDB storage.
+    #[serde(default = "default_engine_image")]
+    pub image: String,
+    /// Image pull policy.
+    #[serde(default)]
+    pub image_pull_policy: ImagePullPolicy,
+    /// Resources of the engine container.
+    #[serde(default = "default_engine_resources")]
+    pub resources: Resources,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            replicas: default_engine_replicas(),
+            image: default_engine_image(),
+            image_pull_policy: ImagePullPolicy::default(),
+            resources: default_engine_resources(),
+        }
+    }
+}
+
+/// The InferaDB control plane, one Deployment per region.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Control {
+    /// Whether to render control.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Pods per region (at least 1).
+    #[serde(default = "default_control_replicas")]
+    pub replicas: u32,
+    /// Container image. It must be a build that still supports FoundationDB storage.
+    #[serde(default = "default_control_image")]
+    pub image: String,
+    /// Image pull policy.
+    #[serde(default)]
+    pub image_pull_policy: ImagePullPolicy,
+    /// Resources of the control container.
+    #[serde(default = "default_control_resources")]
+    pub resources: Resources,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            replicas: default_control_replicas(),
+            image: default_control_image(),
+            image_pull_policy: ImagePullPolicy::default(),
+            resources: default_control_resources(),
+        }
+    }
+}
+
+/// Monitoring with the Prometheus operator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// Whether to render monitoring.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Whether to render `ServiceMonitor`/`PodMonitor` objects (they need the Prometheus
+    /// operator's CRDs in the cluster).
+    #[serde(default)]
+    pub create_service_monitors: bool,
+}
+
+impl Default for Monitoring {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            create_service_monitors: false,
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_tailscale_secret_name() -> String {
+    "tailscale-auth".to_owned()
+}
+
+fn default_tailscale_secret_key() -> String {
+    "authkey".to_owned()
+}
+
+fn default_tailscale_image() -> String {
+    "tailscale/tailscale:v1.56.1".to_owned()
+}
+
+fn default_engine_replicas() -> u32 {
+    3
+}
+
+fn default_engine_image() -> String {
+    "inferadb-engine:latest".to_owned()
+}
+
+fn default_engine_resources() -> Resources {
+    Resources::new("500m", "512Mi", "2000m", "2Gi")
+}
+
+fn default_control_replicas() -> u32 {
+    2
+}
+
+fn default_control_image() -> String {
+    "inferadb-control:latest".to_owned()
+}
+
+fn default_control_resources() -> Resources {
+    Resources::new("250m", "256Mi", "1000m", "1Gi")
+}
