@@ -58,6 +58,7 @@ fn load_and_plan(args: &SpecArgs, warnings_to: Warnings) -> Result<(Document, Pl
     };
     match infera_render::plan(&document.spec, &options) {
         Ok(mut plan) => {
+            // Rule order, not source order: the plan must not depend on the spec's key order.
             let mut warnings = document.locate(std::mem::take(&mut plan.warnings));
             if args.deny_warnings && !warnings.is_empty() {
                 warnings.deny_warnings();

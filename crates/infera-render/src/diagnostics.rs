@@ -101,6 +101,8 @@ impl fmt::Display for FieldPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (position, segment) in self.0.iter().enumerate() {
             match segment {
+                // Map keys such as label keys may hold dots or spaces: show them quoted.
+                PathSegment::Key(key) if !is_plain_key(key) => write!(f, "[{key:?}]")?,
                 PathSegment::Key(key) if position == 0 => write!(f, "{key}")?,
                 PathSegment::Key(key) => write!(f, ".{key}")?,
                 PathSegment::Index(index) => write!(f, "[{index}]")?,
@@ -108,6 +110,13 @@ impl fmt::Display for FieldPath {
         }
         Ok(())
     }
+}
+
+fn is_plain_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// A position in the spec's source text (1-based line and column, in characters).
@@ -376,6 +385,10 @@ mod tests {
         );
         assert_eq!(FieldPath::root().to_string(), "");
         assert!(FieldPath::root().parent().is_none());
+        let label = FieldPath::root()
+            .key("labels")
+            .key("app.kubernetes.io/name");
+        assert_eq!(label.to_string(), "labels[\"app.kubernetes.io/name\"]");
     }
 
     #[test]

@@ -321,7 +321,7 @@ impl<'a> Walker<'a> {
                         .and_then(|p| p.get("description"))
                         .and_then(Value::as_str)
                     {
-                        let first_sentence = description.split(". ").next().unwrap_or(description);
+                        let first_sentence = first_sentence(description);
                         diagnostic = diagnostic.with_help(format!(
                             "`{name}`: {}",
                             first_sentence.replace('\n', " ").trim_end_matches('.')
@@ -397,6 +397,19 @@ impl<'a> Walker<'a> {
             self.push(Diagnostic::error(path.clone(), message));
         }
     }
+}
+
+/// The first sentence of a description (a period followed by a space, not after "e.g"/"i.e").
+fn first_sentence(text: &str) -> &str {
+    let mut from = 0;
+    while let Some(offset) = text[from..].find(". ") {
+        let end = from + offset;
+        if !(text[..end].ends_with("e.g") || text[..end].ends_with("i.e")) {
+            return &text[..end];
+        }
+        from = end + 2;
+    }
+    text
 }
 
 /// Values that were valid in the Terraform module but that FoundationDB or the operator refuse,
@@ -475,6 +488,15 @@ mod tests {
             Some("fdb_version")
         );
         assert_eq!(closest("zzz", keys.iter().copied()), None);
+    }
+
+    #[test]
+    fn first_sentence_skips_abbreviations() {
+        assert_eq!(
+            first_sentence("Region id, e.g. `x`: a label. More."),
+            "Region id, e.g. `x`: a label"
+        );
+        assert_eq!(first_sentence("One sentence"), "One sentence");
     }
 
     #[test]

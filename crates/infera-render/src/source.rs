@@ -195,11 +195,11 @@ pub fn parse_document(bytes: &[u8]) -> Result<Document, Diagnostics> {
     };
     let node = match documents.as_slice() {
         [] => {
-            return Err(single(
-                Diagnostic::error(root, "the spec is empty").with_help(
-                    "write a MultiRegionDeployment (apiVersion: infera.dev/v1alpha1) or the module's inputs (regions: ...); `infera-render schema` prints the schema",
-                ),
-            ));
+            let mut diagnostic = Diagnostic::error(root, "the spec is empty").with_help(
+                "write a MultiRegionDeployment (apiVersion: infera.dev/v1alpha1) or the module's inputs (regions: ...); `infera-render schema` prints the schema",
+            );
+            diagnostic.position = Some(SourcePosition { line: 1, column: 1 });
+            return Err(single(diagnostic));
         }
         [node] => node,
         [_, second, ..] => {
@@ -239,6 +239,12 @@ pub fn parse_document(bytes: &[u8]) -> Result<Document, Diagnostics> {
         Form::Bare => typed::<MultiRegionSpec>(value).map(|spec| (spec, None)),
     }
     .map_err(|diagnostic| located(&source, single(diagnostic)))?;
+    if let Some(metadata) = &metadata {
+        let problems = check_metadata(metadata);
+        if problems.has_errors() {
+            return Err(located(&source, problems));
+        }
+    }
 
     Ok(Document {
         spec,
@@ -261,18 +267,18 @@ fn located(source: &SourceMap, mut diagnostics: Diagnostics) -> Diagnostics {
 
 fn parser_options() -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
-    budget.max_events = 200_000;
+    budget.max_events = 100_000;
     budget.max_nodes = 50_000;
     budget.max_aliases = 1_000;
     budget.max_anchors = 1_000;
     budget.max_depth = 32;
     budget.max_documents = 16;
     budget.max_total_scalar_bytes = MAX_SPEC_BYTES;
-    budget.max_recorded_anchor_events = 50_000;
+    budget.max_recorded_anchor_events = 10_000;
     budget.max_recorded_anchor_bytes = MAX_SPEC_BYTES;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
-    options.alias_limits.max_total_replayed_events = 50_000;
+    options.alias_limits.max_total_replayed_events = 10_000;
     options.alias_limits.max_replay_stack_depth = 16;
     options.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::Error;
     options.strict_booleans = true;
@@ -310,6 +316,11 @@ fn syntax_error(error: &serde_saphyr::Error) -> Diagnostic {
         (
             format!("invalid YAML: {message}"),
             "YAML indentation must use spaces, not tabs",
+        )
+    } else if message.contains("expected <document start>") {
+        (
+            format!("invalid YAML: {message}"),
+            "the document ends before this point; remove what follows it (a spec is one YAML or JSON value)",
         )
     } else if message.contains("duplicate mapping key") {
         (
@@ -561,4 +572,35 @@ fn to_json(
             Value::Object(map)
         }
     }
+}
+
+/// The envelope's metadata must be a valid Kubernetes object's: kustomize and kpt treat the spec
+/// as one.
+fn check_metadata(metadata: &Metadata) -> Diagnostics {
+    use crate::validate::names::{
+        dns_label_problem, dns_subdomain_problem, label_key_problem, label_value_problem,
+    };
+    let at = FieldPath::root().key("metadata");
+    let mut diagnostics = Diagnostics::new();
+    if let Some(problem) = dns_subdomain_problem(&metadata.name) {
+        diagnostics.push(
+            Diagnostic::error(at.clone().key("name"), problem)
+                .with_help("the spec is a Kubernetes-style object; its name is a DNS subdomain such as `inferadb`"),
+        );
+    }
+    if let Some(problem) = metadata.namespace.as_deref().and_then(dns_label_problem) {
+        diagnostics.error(at.clone().key("namespace"), problem);
+    }
+    for (key, value) in &metadata.labels {
+        let entry = at.clone().key("labels").key(key.clone());
+        if let Some(problem) = label_key_problem(key).or_else(|| label_value_problem(value)) {
+            diagnostics.error(entry, problem);
+        }
+    }
+    for key in metadata.annotations.keys() {
+        if let Some(problem) = label_key_problem(key) {
+            diagnostics.error(at.clone().key("annotations").key(key.clone()), problem);
+        }
+    }
+    diagnostics
 }

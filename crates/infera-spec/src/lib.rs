@@ -29,6 +29,7 @@
 mod envelope;
 mod fdb;
 mod kube;
+mod reference;
 mod region;
 mod secret;
 mod spec;
@@ -40,6 +41,7 @@ pub use kube::{
     ImagePullPolicy, KubernetesTarget, Quantity, ResourceList, Resources, TaintEffect, Toleration,
     TolerationOperator,
 };
+pub use reference::reference_markdown;
 pub use region::{ProcessCounts, Region};
 pub use secret::SecretString;
 pub use spec::MultiRegionSpec;

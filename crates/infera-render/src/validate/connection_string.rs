@@ -41,7 +41,9 @@ pub fn connection_string_problem(text: &str) -> Option<String> {
 fn coordinator_problem(address: &str) -> Option<&'static str> {
     let address = address.strip_suffix(":tls").unwrap_or(address);
     let (host, port) = if let Some(rest) = address.strip_prefix('[') {
-        let (host, port) = rest.split_once("]:")?;
+        let Some((host, port)) = rest.split_once("]:") else {
+            return Some("an IPv6 address is written `[address]:port`");
+        };
         if host.parse::<std::net::Ipv6Addr>().is_err() {
             return Some("not a valid IPv6 address");
         }

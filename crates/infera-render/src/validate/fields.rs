@@ -11,7 +11,7 @@ use super::quantity::{ParsedQuantity, parse_quantity};
 use super::version::Version;
 use crate::diagnostics::{Diagnostic, Diagnostics, FieldPath};
 use crate::plan::PlanOptions;
-use infera_spec::{MultiRegionSpec, Quantity, Region, Resources, TolerationOperator};
+use infera_spec::{MultiRegionSpec, Quantity, Region, Resources, TaintEffect, TolerationOperator};
 use ipnet::IpNet;
 use std::collections::BTreeMap;
 
@@ -315,7 +315,18 @@ fn check_tolerations(region: &Region, at: &FieldPath, diagnostics: &mut Diagnost
         if let Some(value) = toleration.value.as_deref()
             && let Some(problem) = label_value_problem(value)
         {
-            diagnostics.error(toleration_path.key("value"), problem);
+            diagnostics.error(toleration_path.clone().key("value"), problem);
+        }
+        if toleration.toleration_seconds.is_some()
+            && toleration.effect != Some(TaintEffect::NoExecute)
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    toleration_path.key("toleration_seconds"),
+                    "is only valid with `effect: NoExecute` (Kubernetes rejects it otherwise)",
+                )
+                .with_help("set effect: NoExecute, or remove toleration_seconds"),
+            );
         }
     }
 }
@@ -662,6 +673,14 @@ fn check_versions(
             .with_help("use 1.45.0 (the module's default) or a 2.x release such as 2.33.0"),
         ),
         Some(_) => {}
+    }
+    if let Some(logs) = spec.fearless_dr.satellite_logs
+        && logs > MAX_PROCESS_COUNT
+    {
+        diagnostics.error(
+            path().key("fearless_dr").key("satellite_logs"),
+            format!("{logs} is more than the {MAX_PROCESS_COUNT} this renderer allows"),
+        );
     }
     if let Some(satellite_version) = &spec.fearless_dr.satellite_version
         && *satellite_version != spec.fdb_version
