@@ -2,6 +2,9 @@
 //! `DatabaseConfiguration::isValid()`/`parse()`) hold on the plan of every example, and the
 //! mapping rules of `plan` behave as documented.
 
+// Test helpers may panic with a message, like the tests themselves.
+#![allow(clippy::panic)]
+
 use infera_render::spec::{FdbRole, MultiRegionSpec, Region, SatelliteRedundancyMode};
 use infera_render::{DatacenterKind, Plan, PlanOptions, RegionRole, parse_document, plan};
 use std::collections::BTreeSet;
