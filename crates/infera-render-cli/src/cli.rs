@@ -22,8 +22,37 @@ pub enum Command {
     /// Explain the topology a spec maps to: regions, datacenters, roles, FoundationDB priorities,
     /// satellites, bootstrap phases, trade-offs and warnings.
     Plan(SpecArgs),
+    /// Render the Kubernetes objects: one YAML stream on stdout, or with `-o DIR` one folder per
+    /// region plus `outputs.json` and `APPLY.md`.
+    Render(RenderArgs),
+    /// Print the Terraform module's outputs (regions, primary_region, fdb_operators,
+    /// fdb_clusters, engine_endpoints, fearless_dr_config, cluster_connection_info) as JSON.
+    Outputs(SpecArgs),
     /// Print the JSON Schema of the spec.
     Schema,
+}
+
+/// `render`'s arguments.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The spec and how strict to be.
+    #[command(flatten)]
+    pub spec: SpecArgs,
+
+    /// Write `DIR/<region-id>/` folders (one file per object and a kustomization.yaml),
+    /// `DIR/outputs.json` and `DIR/APPLY.md`, atomically. Without it, one YAML stream goes to
+    /// stdout.
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: Option<PathBuf>,
+
+    /// Only this region's objects.
+    #[arg(long, value_name = "ID")]
+    pub region: Option<String>,
+
+    /// Include the CRD files (*.yaml, *.yml) of this folder in every bundle that runs the
+    /// operator, instead of installing them from the operator's release URL.
+    #[arg(long, value_name = "DIR")]
+    pub crds_dir: Option<PathBuf>,
 }
 
 /// Where the spec comes from, and how strict to be.

@@ -1,36 +1,42 @@
-//! The subcommands: read, plan, print; map outcomes to exit codes.
+//! The subcommands: read, plan, render, print; map outcomes to exit codes.
 
 use crate::Exit;
-use crate::cli::{Command, SpecArgs};
+use crate::cli::{Command, RenderArgs, SpecArgs};
+use crate::output_dir::{self, WriteError};
 use crate::{input, report};
-use infera_render::{Diagnostics, Document, Plan, PlanOptions};
+use infera_render::{CrdSet, Document, Plan, PlanOptions, RenderOptions};
+use std::path::Path;
 
 /// Runs one subcommand.
 pub fn run(command: Command) -> Exit {
-    match command {
-        Command::Validate(args) => match load_and_plan(&args, Warnings::Stderr) {
-            Ok(_) => Exit::Ok,
-            Err(exit) => exit,
-        },
-        Command::Plan(args) => match load_and_plan(&args, Warnings::InPlan) {
-            Ok((_, plan)) => write(&infera_render::explain(&plan)),
-            Err(exit) => exit,
-        },
+    let result = match command {
+        Command::Validate(args) => load_and_plan(&args, Warnings::Stderr).map(|_| Exit::Ok),
+        Command::Plan(args) => load_and_plan(&args, Warnings::InPlan)
+            .and_then(|(_, _, plan)| write(&infera_render::explain(&plan))),
+        Command::Render(args) => render(&args),
+        Command::Outputs(args) => {
+            load_and_plan(&args, Warnings::Stderr).and_then(|(_, _, plan)| {
+                let rendered = infera_render::render_plan(plan, &RenderOptions::default());
+                let mut text = serde_json::to_string_pretty(&rendered.outputs).unwrap_or_default();
+                text.push('\n');
+                write(&text)
+            })
+        }
         Command::Schema => write(&infera_spec::json_schema_text()),
-    }
+    };
+    result.unwrap_or_else(|exit| exit)
 }
 
-fn write(text: &str) -> Exit {
-    match report::stdout(text) {
-        Ok(()) => Exit::Ok,
-        Err(()) => Exit::Io,
-    }
+fn write(text: &str) -> Result<Exit, Exit> {
+    report::stdout(text)
+        .map(|()| Exit::Ok)
+        .map_err(|()| Exit::Io)
 }
 
 /// Where the warnings of a successful run go.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Warnings {
-    /// To stderr, as diagnostics (`validate`).
+    /// To stderr, as diagnostics (`validate`, `render`, `outputs`).
     Stderr,
     /// Only into the plan, which the command prints itself (`plan`).
     InPlan,
@@ -38,21 +44,15 @@ enum Warnings {
 
 /// Reads, parses and plans the spec, printing diagnostics to stderr. Errors (and warnings under
 /// `--deny-warnings`) end the run with exit code 1.
-fn load_and_plan(args: &SpecArgs, warnings_to: Warnings) -> Result<(Document, Plan), Exit> {
-    let spec_input = match input::read_spec(&args.file) {
-        Ok(spec_input) => spec_input,
-        Err(message) => {
-            report::problem(&message);
-            return Err(Exit::Io);
-        }
-    };
-    let document = match infera_render::parse_document(&spec_input.bytes) {
-        Ok(document) => document,
-        Err(diagnostics) => {
-            report::diagnostics(&spec_input.name, &diagnostics);
-            return Err(Exit::Invalid);
-        }
-    };
+fn load_and_plan(args: &SpecArgs, warnings_to: Warnings) -> Result<(String, Document, Plan), Exit> {
+    let spec_input = input::read_spec(&args.file).map_err(|message| {
+        report::problem(&message);
+        Exit::Io
+    })?;
+    let document = infera_render::parse_document(&spec_input.bytes).map_err(|diagnostics| {
+        report::diagnostics(&spec_input.name, &diagnostics);
+        Exit::Invalid
+    })?;
     let options = PlanOptions {
         seed_connection_string: args.seed_connection_string.clone(),
     };
@@ -69,12 +69,133 @@ fn load_and_plan(args: &SpecArgs, warnings_to: Warnings) -> Result<(Document, Pl
                 report::diagnostics(&spec_input.name, &warnings);
             }
             plan.warnings = warnings;
-            Ok((document, plan))
+            Ok((spec_input.name, document, plan))
         }
         Err(diagnostics) => {
-            let diagnostics: Diagnostics = document.locate(diagnostics);
-            report::diagnostics(&spec_input.name, &diagnostics);
+            report::diagnostics(&spec_input.name, &document.locate(diagnostics));
             Err(Exit::Invalid)
+        }
+    }
+}
+
+/// Reads every `*.yaml`/`*.yml` file of the CRD folder, in name order.
+fn read_crds(dir: &Path) -> Result<CrdSet, Exit> {
+    let entries = std::fs::read_dir(dir).map_err(|error| {
+        report::problem(&format!(
+            "cannot read --crds-dir {}: {error}",
+            dir.display()
+        ));
+        Exit::Io
+    })?;
+    let mut paths: Vec<_> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        })
+        .collect();
+    paths.sort();
+    let mut crds = CrdSet::default();
+    for path in &paths {
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            report::problem(&format!("cannot read {}: {error}", path.display()));
+            Exit::Io
+        })?;
+        crds.add_yaml(&text).map_err(|message| {
+            report::problem(&format!("--crds-dir: {} {message}", path.display()));
+            Exit::Invalid
+        })?;
+    }
+    let missing = crds.missing_operator_crds();
+    if !missing.is_empty() {
+        report::problem(&format!(
+            "--crds-dir {} lacks the operator's CRD(s) {}; add them (from the operator's config/crd/bases at the operator's version)",
+            dir.display(),
+            missing.join(", ")
+        ));
+        return Err(Exit::Invalid);
+    }
+    Ok(crds)
+}
+
+fn render(args: &RenderArgs) -> Result<Exit, Exit> {
+    let crds = match &args.crds_dir {
+        Some(dir) => read_crds(dir)?,
+        None => CrdSet::default(),
+    };
+    let (name, _, plan) = load_and_plan(&args.spec, Warnings::Stderr)?;
+    if let Some(region) = &args.region
+        && !plan.regions.iter().any(|candidate| &candidate.id == region)
+    {
+        let known: Vec<&str> = plan
+            .regions
+            .iter()
+            .map(|candidate| candidate.id.as_str())
+            .collect();
+        report::problem(&format!(
+            "--region {region}: the spec has no such region (regions: {})",
+            known.join(", ")
+        ));
+        return Err(Exit::Usage);
+    }
+    let options = RenderOptions {
+        seed_connection_string: args.spec.seed_connection_string.clone(),
+        crds,
+        spec_path: Some(name),
+    };
+    let rendered = infera_render::render_plan(plan, &options);
+    for notice in &rendered.notices {
+        report::note(notice);
+    }
+    let Some(dir) = &args.output else {
+        return write(&rendered.stream(args.region.as_deref()));
+    };
+    let files: Vec<(String, String)> = rendered
+        .files()
+        .into_iter()
+        .filter(|file| {
+            args.region.as_ref().is_none_or(|region| {
+                !file.path.contains('/') || file.path.starts_with(&format!("{region}/"))
+            })
+        })
+        .map(|file| (file.path, file.contents))
+        .collect();
+    let scope: Option<Vec<String>> = args
+        .region
+        .as_ref()
+        .map(|region| vec![format!("{region}/")]);
+    match output_dir::write(dir, &files, scope.as_deref()) {
+        Ok(outcome) => {
+            for path in &outcome.kept_edited {
+                report::warning(&format!(
+                    "{} is no longer rendered but was edited, so it was kept",
+                    dir.join(path).display()
+                ));
+            }
+            report::note(&format!(
+                "wrote {}: {} file(s) written, {} unchanged, {} removed",
+                dir.display(),
+                outcome.written,
+                outcome.unchanged,
+                outcome.removed.len()
+            ));
+            Ok(Exit::Ok)
+        }
+        Err(WriteError::Conflicts(conflicts)) => {
+            for conflict in &conflicts {
+                report::problem(conflict);
+            }
+            report::problem(&format!("nothing was written to {}", dir.display()));
+            Err(Exit::Io)
+        }
+        Err(WriteError::Io(message)) => {
+            report::problem(&message);
+            report::problem(&format!(
+                "nothing was written to {} (the run was rolled back)",
+                dir.display()
+            ));
+            Err(Exit::Io)
         }
     }
 }

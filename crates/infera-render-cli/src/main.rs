@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod input;
+mod output_dir;
 mod report;
 
 use clap::Parser;
@@ -17,8 +18,7 @@ pub enum Exit {
     Ok = 0,
     /// The input (spec or manifests) is invalid.
     Invalid = 1,
-    /// Usage error (clap reports these itself with code 2).
-    #[allow(dead_code)]
+    /// Usage error (clap reports its own with code 2).
     Usage = 2,
     /// Cannot read or write.
     Io = 3,

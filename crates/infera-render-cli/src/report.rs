@@ -31,6 +31,16 @@ pub fn problem(message: &str) {
     let _ = writeln!(std::io::stderr().lock(), "error: {message}");
 }
 
+/// Prints a note (information the user needs, not a problem) to stderr.
+pub fn note(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "note: {message}");
+}
+
+/// Prints a warning that is not about the spec to stderr.
+pub fn warning(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "warning: {message}");
+}
+
 /// Writes `text` to stdout.
 ///
 /// # Errors

@@ -24,5 +24,10 @@ pub use plan::{
 pub use validate::version::Version;
 
 mod explain;
+mod render;
 
 pub use explain::explain;
+pub use render::{
+    CRD_PLURALS, CrdSet, Error, OutputFile, RegionBundle, RenderOptions, Rendered, RenderedObject,
+    crd_url, render, render_plan, render_with,
+};

@@ -1,18 +1,12 @@
 //! Helpers shared by the CLI tests: run the built binary from the workspace root.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-/// The workspace root (where `examples/` and `tests/` live).
-pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
-}
+pub use infera_test_support::{operator_reference, tool, workspace};
 
 /// The `infera-render` binary built for this test run.
 pub fn binary() -> &'static str {
@@ -89,4 +83,54 @@ pub fn golden(folder: &str) -> insta::Settings {
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings
+}
+
+/// A seed connection string for phase-2 renders.
+pub const TEST_SEED: &str =
+    "inferadb_fdb:S33dC0nnect10n@10.10.0.10:4501,10.10.0.11:4501,10.10.0.12:4501";
+
+/// Every file below `dir` (relative path → bytes); directories end with `/`, symlinks show
+/// their target. Two equal trees mean nothing changed.
+pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            let relative = path
+                .strip_prefix(dir)
+                .expect("prefix")
+                .display()
+                .to_string();
+            let meta = std::fs::symlink_metadata(&path).expect("metadata");
+            if meta.file_type().is_symlink() {
+                out.insert(
+                    relative,
+                    format!("-> {}", std::fs::read_link(&path).expect("link").display())
+                        .into_bytes(),
+                );
+            } else if meta.is_dir() {
+                out.insert(format!("{relative}/"), Vec::new());
+                stack.push(path);
+            } else {
+                out.insert(relative, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+/// A tree as one text: each file under a `=== path ===` header (the manifest excluded).
+pub fn tree_text(dir: &Path) -> String {
+    let mut text = String::new();
+    for (path, bytes) in tree(dir) {
+        if path.ends_with('/') || path == ".infera-render-manifest.json" {
+            continue;
+        }
+        text.push_str(&format!(
+            "=== {path} ===\n{}",
+            String::from_utf8_lossy(&bytes)
+        ));
+    }
+    text
 }

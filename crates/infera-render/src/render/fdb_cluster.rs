@@ -1,0 +1,429 @@
+//! One `FoundationDBCluster` (`apps.foundationdb.org/v1beta2`) per datacenter, and the
+//! ServiceAccount/Role its pods need with the unified image.
+//!
+//! Only keys the operator CRD knows are emitted, in the CRD's spelling (`processCounts` keys and
+//! `databaseConfiguration` are snake_case): a test validates every object against the copied
+//! CRD with unknown fields forbidden (docs/fdb-multi-region.md §2, §6 rules 17-22, 25-26).
+
+use super::labels;
+use super::object::RenderedObject;
+use crate::plan::{Bootstrap, DatacenterKind, DatacenterPlan, Plan};
+use k8s_openapi::api::core::v1::{
+    Capabilities, Container, PersistentVolumeClaimSpec, PodSecurityContext, PodSpec,
+    PodTemplateSpec, ResourceRequirements, SecurityContext, ServiceAccount, Toleration,
+    VolumeResourceRequirements,
+};
+use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// `app.kubernetes.io/name` of the FoundationDB objects.
+const FDB_APP: &str = "foundationdb";
+/// The UID/GID FoundationDB images run as.
+const FDB_UID: i64 = 4059;
+/// Node label that pins a datacenter to its zone.
+const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
+
+/// The FoundationDB pods' ServiceAccount (unified image): `<cluster_name>-pods`.
+pub fn pods_service_account(plan: &Plan) -> String {
+    format!("{}-pods", plan.spec.cluster_name)
+}
+
+/// Whether the operator version runs the unified image (the v2 default; docs §2.1).
+fn unified_image(plan: &Plan) -> bool {
+    plan.operator_version.major >= 2
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FoundationDbCluster {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: ObjectMeta,
+    spec: FoundationDbClusterSpec,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FoundationDbClusterSpec {
+    version: String,
+    data_center: String,
+    #[serde(rename = "processGroupIDPrefix")]
+    process_group_id_prefix: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed_connection_string: Option<String>,
+    database_configuration: DatabaseConfiguration,
+    process_counts: ProcessCounts,
+    processes: BTreeMap<&'static str, ProcessSettings>,
+    routing: Routing,
+    fault_domain: FaultDomain,
+    image_type: &'static str,
+}
+
+/// `spec.databaseConfiguration`: identical in every datacenter's object (rule 18).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DatabaseConfiguration {
+    redundancy_mode: &'static str,
+    storage_engine: &'static str,
+    usable_regions: u32,
+    regions: Vec<FdbRegion>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+struct FdbRegion {
+    datacenters: Vec<FdbDatacenter>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    satellite_logs: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    satellite_redundancy_mode: Option<&'static str>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+struct FdbDatacenter {
+    id: String,
+    priority: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    satellite: Option<u8>,
+}
+
+#[derive(Serialize)]
+struct ProcessCounts {
+    log: i32,
+    stateless: i32,
+    storage: i32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProcessSettings {
+    pod_template: PodTemplateSpec,
+    volume_claim_template: VolumeClaimTemplate,
+}
+
+/// The CRD's `volumeClaimTemplate` (a PersistentVolumeClaim); only its spec is set.
+#[derive(Serialize)]
+struct VolumeClaimTemplate {
+    spec: PersistentVolumeClaimSpec,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Routing {
+    #[serde(rename = "publicIPSource")]
+    public_ip_source: &'static str,
+    #[serde(rename = "useDNSInClusterFile")]
+    use_dns_in_cluster_file: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FaultDomain {
+    key: &'static str,
+    value_from: &'static str,
+}
+
+/// The database configuration every datacenter carries. In bootstrap phase 1 it is the
+/// bootstrap datacenter alone, as a single-datacenter region with `usable_regions: 1`
+/// (docs/fdb-multi-region.md §2.4); otherwise the final configuration, which the operator
+/// stages itself (§1.6).
+pub fn database_configuration(plan: &Plan) -> DatabaseConfiguration {
+    let spec = &plan.spec;
+    let datacenter = |index: usize, priority: i32, satellite: bool| FdbDatacenter {
+        id: plan.datacenters[index].id.clone(),
+        priority,
+        satellite: satellite.then_some(1),
+    };
+    if let Bootstrap::PhaseOne {
+        datacenter: bootstrap,
+    } = plan.bootstrap
+    {
+        return DatabaseConfiguration {
+            redundancy_mode: spec.redundancy_mode.as_str(),
+            storage_engine: spec.storage_engine.as_str(),
+            usable_regions: 1,
+            regions: vec![FdbRegion {
+                datacenters: vec![datacenter(bootstrap, 1, false)],
+                satellite_logs: None,
+                satellite_redundancy_mode: None,
+            }],
+        };
+    }
+    let regions =
+        plan.fdb_regions
+            .iter()
+            .map(|region| {
+                let mut datacenters = vec![datacenter(
+                    region.primary.datacenter,
+                    region.primary.fdb_priority,
+                    false,
+                )];
+                datacenters.extend(region.satellites.iter().map(|satellite| {
+                    datacenter(satellite.datacenter, satellite.fdb_priority, true)
+                }));
+                let satellites = !region.satellites.is_empty();
+                FdbRegion {
+                    datacenters,
+                    satellite_logs: satellites
+                        .then(|| spec.fearless_dr.satellite_logs_or_default()),
+                    satellite_redundancy_mode: spec
+                        .fearless_dr
+                        .satellite_redundancy_mode
+                        .filter(|_| satellites)
+                        .map(|mode| mode.as_str()),
+                }
+            })
+            .collect();
+    DatabaseConfiguration {
+        redundancy_mode: spec.redundancy_mode.as_str(),
+        storage_engine: spec.storage_engine.as_str(),
+        usable_regions: if plan.fdb_regions.len() == 2 {
+            spec.fearless_dr.usable_regions
+        } else {
+            1
+        },
+        regions,
+    }
+}
+
+/// The datacenters whose objects this output holds: all, or only the bootstrap one in phase 1.
+pub fn rendered_datacenters(plan: &Plan) -> Vec<usize> {
+    match plan.bootstrap {
+        Bootstrap::PhaseOne { datacenter } => vec![datacenter],
+        Bootstrap::SingleDatacenter | Bootstrap::Seeded { .. } => {
+            (0..plan.datacenters.len()).collect()
+        }
+    }
+}
+
+fn quantity_map(list: Option<&infera_spec::ResourceList>) -> Option<BTreeMap<String, Quantity>> {
+    let list = list?;
+    let mut map = BTreeMap::new();
+    if let Some(cpu) = &list.cpu {
+        map.insert("cpu".to_owned(), Quantity(cpu.as_str().to_owned()));
+    }
+    if let Some(memory) = &list.memory {
+        map.insert("memory".to_owned(), Quantity(memory.as_str().to_owned()));
+    }
+    (!map.is_empty()).then_some(map)
+}
+
+/// Container resources from the spec's `resources`.
+pub(crate) fn resource_requirements(resources: &infera_spec::Resources) -> ResourceRequirements {
+    ResourceRequirements {
+        requests: quantity_map(resources.requests.as_ref()),
+        limits: quantity_map(resources.limits.as_ref()),
+        ..ResourceRequirements::default()
+    }
+}
+
+/// Kubernetes tolerations from the spec's.
+pub(crate) fn tolerations(items: &[infera_spec::Toleration]) -> Option<Vec<Toleration>> {
+    let effect = |effect: infera_spec::TaintEffect| match effect {
+        infera_spec::TaintEffect::NoSchedule => "NoSchedule",
+        infera_spec::TaintEffect::PreferNoSchedule => "PreferNoSchedule",
+        infera_spec::TaintEffect::NoExecute => "NoExecute",
+    };
+    let operator = |operator: infera_spec::TolerationOperator| match operator {
+        infera_spec::TolerationOperator::Equal => "Equal",
+        infera_spec::TolerationOperator::Exists => "Exists",
+    };
+    (!items.is_empty()).then(|| {
+        items
+            .iter()
+            .map(|item| Toleration {
+                key: item.key.clone(),
+                operator: item.operator.map(|o| operator(o).to_owned()),
+                value: item.value.clone(),
+                effect: item.effect.map(|e| effect(e).to_owned()),
+                toleration_seconds: item.toleration_seconds,
+            })
+            .collect()
+    })
+}
+
+fn pod_template(plan: &Plan, datacenter: &DatacenterPlan) -> PodTemplateSpec {
+    let region = plan.region_spec(datacenter.region);
+    let mut node_selector = region.node_selector.clone();
+    if let Some(zone) = &datacenter.zone {
+        node_selector.insert(ZONE_LABEL.to_owned(), zone.clone());
+    }
+    // The operator owns the `foundationdb` container's command and image; only its resources
+    // and security context are set here (docs §2.1 "Pod template limits").
+    let foundationdb = Container {
+        name: "foundationdb".to_owned(),
+        resources: region.resources.as_ref().map(resource_requirements),
+        security_context: Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            privileged: Some(false),
+            run_as_non_root: Some(true),
+            run_as_user: Some(FDB_UID),
+            run_as_group: Some(FDB_UID),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".to_owned()]),
+                ..Capabilities::default()
+            }),
+            ..SecurityContext::default()
+        }),
+        ..Container::default()
+    };
+    PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels::common(plan, datacenter.region, FDB_APP, "database")),
+            ..ObjectMeta::default()
+        }),
+        spec: Some(PodSpec {
+            containers: vec![foundationdb],
+            node_selector: (!node_selector.is_empty()).then_some(node_selector),
+            tolerations: tolerations(&region.tolerations),
+            security_context: Some(PodSecurityContext {
+                fs_group: Some(FDB_UID),
+                ..PodSecurityContext::default()
+            }),
+            service_account_name: unified_image(plan).then(|| pods_service_account(plan)),
+            ..PodSpec::default()
+        }),
+    }
+}
+
+fn volume_claim_template(plan: &Plan, datacenter: &DatacenterPlan) -> VolumeClaimTemplate {
+    let region = plan.region_spec(datacenter.region);
+    VolumeClaimTemplate {
+        spec: PersistentVolumeClaimSpec {
+            storage_class_name: region.storage_class.clone(),
+            resources: Some(VolumeResourceRequirements {
+                requests: Some(BTreeMap::from([(
+                    "storage".to_owned(),
+                    Quantity(plan.spec.volume_size.as_str().to_owned()),
+                )])),
+                ..VolumeResourceRequirements::default()
+            }),
+            ..PersistentVolumeClaimSpec::default()
+        },
+    }
+}
+
+/// The `FoundationDBCluster` of one datacenter.
+fn cluster(plan: &Plan, index: usize, configuration: &DatabaseConfiguration) -> RenderedObject {
+    let datacenter = &plan.datacenters[index];
+    let region = plan.region_spec(datacenter.region);
+    let counts = datacenter.process_counts;
+    let seed = match &plan.bootstrap {
+        Bootstrap::Seeded { connection_string } => Some(connection_string.clone()),
+        Bootstrap::SingleDatacenter | Bootstrap::PhaseOne { .. } => None,
+    };
+    let object = FoundationDbCluster {
+        api_version: "apps.foundationdb.org/v1beta2",
+        kind: "FoundationDBCluster",
+        metadata: ObjectMeta {
+            name: Some(datacenter.resource_name.clone()),
+            namespace: Some(region.namespace.clone()),
+            labels: Some(labels::common(plan, datacenter.region, FDB_APP, "database")),
+            ..ObjectMeta::default()
+        },
+        spec: FoundationDbClusterSpec {
+            version: plan.fdb_version.to_string(),
+            data_center: datacenter.id.clone(),
+            process_group_id_prefix: datacenter.process_group_id_prefix.clone(),
+            seed_connection_string: seed,
+            database_configuration: configuration.clone(),
+            process_counts: ProcessCounts {
+                log: counts.log,
+                stateless: counts.stateless,
+                storage: counts.storage,
+            },
+            processes: BTreeMap::from([(
+                "general",
+                ProcessSettings {
+                    pod_template: pod_template(plan, datacenter),
+                    volume_claim_template: volume_claim_template(plan, datacenter),
+                },
+            )]),
+            // FDB advertises pod IPs; across Kubernetes clusters they must be routed (pod CIDRs
+            // over Tailscale), and DNS names in the cluster file would not resolve in the other
+            // clusters, so both are set explicitly (v2 defaults DNS on; docs §5.3, rule 25).
+            routing: Routing {
+                public_ip_source: "pod",
+                use_dns_in_cluster_file: false,
+            },
+            // One zone per node, the operator's default, stated explicitly (docs §7.8: a `value`
+            // is ignored for other keys).
+            fault_domain: FaultDomain {
+                key: "kubernetes.io/hostname",
+                value_from: "spec.nodeName",
+            },
+            image_type: if unified_image(plan) {
+                "unified"
+            } else {
+                "split"
+            },
+        },
+    };
+    debug_assert!(datacenter.kind == DatacenterKind::Primary || counts.storage == -1);
+    RenderedObject::new(&object)
+}
+
+/// The FoundationDB objects of one region: each datacenter it hosts (in phase 1 only the
+/// bootstrap datacenter), plus the pods' ServiceAccount and Role with the unified image.
+pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
+    let configuration = database_configuration(plan);
+    let rendered = rendered_datacenters(plan);
+    let mut objects: Vec<RenderedObject> = plan.regions[region]
+        .datacenters
+        .iter()
+        .filter(|index| rendered.contains(index))
+        .map(|&index| cluster(plan, index, &configuration))
+        .collect();
+    if !objects.is_empty() && unified_image(plan) {
+        objects.extend(pods_rbac(plan, region));
+    }
+    objects
+}
+
+/// With the unified image, the pods read and update their own Pod object (OP v2.33.0
+/// docs/manual/technical_design.md:451; config/samples/cluster.yaml), rule 26.
+fn pods_rbac(plan: &Plan, region: usize) -> Vec<RenderedObject> {
+    let name = pods_service_account(plan);
+    let namespace = plan.region_spec(region).namespace.clone();
+    let metadata = ObjectMeta {
+        name: Some(name.clone()),
+        namespace: Some(namespace.clone()),
+        labels: Some(labels::common(plan, region, FDB_APP, "database")),
+        ..ObjectMeta::default()
+    };
+    let account = ServiceAccount {
+        metadata: metadata.clone(),
+        ..ServiceAccount::default()
+    };
+    let role = Role {
+        metadata: metadata.clone(),
+        rules: Some(vec![PolicyRule {
+            api_groups: Some(vec![String::new()]),
+            resources: Some(vec!["pods".to_owned()]),
+            verbs: ["get", "list", "watch", "update", "patch"]
+                .map(str::to_owned)
+                .to_vec(),
+            ..PolicyRule::default()
+        }]),
+    };
+    let binding = RoleBinding {
+        metadata,
+        role_ref: RoleRef {
+            api_group: "rbac.authorization.k8s.io".to_owned(),
+            kind: "Role".to_owned(),
+            name: name.clone(),
+        },
+        subjects: Some(vec![Subject {
+            kind: "ServiceAccount".to_owned(),
+            name,
+            namespace: Some(namespace),
+            ..Subject::default()
+        }]),
+    };
+    vec![
+        RenderedObject::new(&account),
+        RenderedObject::new(&role),
+        RenderedObject::new(&binding),
+    ]
+}

@@ -1,0 +1,343 @@
+//! The FDB Kubernetes Operator of one region, as raw manifests (the upstream Helm chart is not
+//! published: docs/fdb-multi-region.md §3.3): ServiceAccount, RBAC scoped to the region's
+//! namespace, and the Deployment with the client-library init container for the FDB version in use.
+//!
+//! Sources: OP v2.33.0 config/samples/deployment.yaml and the v1.x chart
+//! (charts/fdb-operator/templates/manager/deployment.yaml), summarised in
+//! docs/fdb-multi-region.md §3.1 and §3.4.
+
+use super::labels;
+use super::object::RenderedObject;
+use crate::plan::Plan;
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::core::v1::{
+    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
+    HTTPGetAction, ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, SeccompProfile, SecurityContext, ServiceAccount, Volume, VolumeMount,
+};
+use k8s_openapi::api::rbac::v1::{
+    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::BTreeMap;
+
+/// The operator's ServiceAccount, Deployment and Role name (as upstream names them).
+pub const OPERATOR_NAME: &str = "fdb-kubernetes-operator-controller-manager";
+/// `app.kubernetes.io/name` of the operator.
+const OPERATOR_APP: &str = "fdb-kubernetes-operator";
+/// The UID/GID the operator image runs as.
+const FDB_UID: i64 = 4059;
+
+/// The operator image, tagged `v<version>` as upstream tags it (rule 21).
+pub fn operator_image(plan: &Plan) -> String {
+    format!(
+        "foundationdb/fdb-kubernetes-operator:v{}",
+        plan.operator_version
+    )
+}
+
+/// The ClusterRole granting node reads, named per namespace because ClusterRoles are
+/// cluster-wide and two regions may share a Kubernetes cluster under different namespaces.
+pub fn node_reader_name(namespace: &str) -> String {
+    format!("{namespace}-fdb-kubernetes-operator-nodes")
+}
+
+fn metadata(plan: &Plan, region: usize, name: &str, namespaced: bool) -> ObjectMeta {
+    let spec_region = plan.region_spec(region);
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: namespaced.then(|| spec_region.namespace.clone()),
+        labels: Some(labels::common(plan, region, OPERATOR_APP, "operator")),
+        ..ObjectMeta::default()
+    }
+}
+
+fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
+    let strings = |items: &[&str]| {
+        items
+            .iter()
+            .map(|item| (*item).to_owned())
+            .collect::<Vec<_>>()
+    };
+    PolicyRule {
+        api_groups: Some(strings(groups)),
+        resources: Some(strings(resources)),
+        verbs: strings(verbs),
+        ..PolicyRule::default()
+    }
+}
+
+const ALL_VERBS: [&str; 7] = [
+    "create", "delete", "get", "list", "patch", "update", "watch",
+];
+
+/// Every object of the region's operator.
+pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
+    let namespace = plan.region_spec(region).namespace.clone();
+    let subject = Subject {
+        kind: "ServiceAccount".to_owned(),
+        name: OPERATOR_NAME.to_owned(),
+        namespace: Some(namespace.clone()),
+        ..Subject::default()
+    };
+    let service_account = ServiceAccount {
+        metadata: metadata(plan, region, OPERATOR_NAME, true),
+        ..ServiceAccount::default()
+    };
+    // Namespaced: the operator watches only its own namespace (WATCH_NAMESPACE), so a Role is
+    // enough (docs/fdb-multi-region.md §3.4; the Terraform module's globalMode confused "all
+    // namespaces" with "several Kubernetes clusters", §7.13).
+    let role = Role {
+        metadata: metadata(plan, region, OPERATOR_NAME, true),
+        rules: Some(vec![
+            rule(
+                &[""],
+                &[
+                    "configmaps",
+                    "events",
+                    "persistentvolumeclaims",
+                    "pods",
+                    "secrets",
+                    "services",
+                ],
+                &ALL_VERBS,
+            ),
+            rule(&["apps"], &["deployments"], &ALL_VERBS),
+            rule(
+                &["apps.foundationdb.org"],
+                &[
+                    "foundationdbbackups",
+                    "foundationdbclusters",
+                    "foundationdbrestores",
+                ],
+                &ALL_VERBS,
+            ),
+            rule(
+                &["apps.foundationdb.org"],
+                &[
+                    "foundationdbbackups/status",
+                    "foundationdbclusters/status",
+                    "foundationdbrestores/status",
+                ],
+                &["get", "patch", "update"],
+            ),
+            rule(&["coordination.k8s.io"], &["leases"], &ALL_VERBS),
+        ]),
+    };
+    let role_binding = RoleBinding {
+        metadata: metadata(plan, region, OPERATOR_NAME, true),
+        role_ref: RoleRef {
+            api_group: "rbac.authorization.k8s.io".to_owned(),
+            kind: "Role".to_owned(),
+            name: OPERATOR_NAME.to_owned(),
+        },
+        subjects: Some(vec![subject.clone()]),
+    };
+    let node_reader = node_reader_name(&namespace);
+    let cluster_role = ClusterRole {
+        metadata: metadata(plan, region, &node_reader, false),
+        rules: Some(vec![rule(&[""], &["nodes"], &["get", "list", "watch"])]),
+        ..ClusterRole::default()
+    };
+    let cluster_role_binding = ClusterRoleBinding {
+        metadata: metadata(plan, region, &node_reader, false),
+        role_ref: RoleRef {
+            api_group: "rbac.authorization.k8s.io".to_owned(),
+            kind: "ClusterRole".to_owned(),
+            name: node_reader.clone(),
+        },
+        subjects: Some(vec![subject]),
+    };
+    vec![
+        RenderedObject::new(&service_account),
+        RenderedObject::new(&role),
+        RenderedObject::new(&role_binding),
+        RenderedObject::new(&cluster_role),
+        RenderedObject::new(&cluster_role_binding),
+        RenderedObject::new(&deployment(plan, region)),
+    ]
+}
+
+pub(crate) fn hardened(read_only_root: bool) -> SecurityContext {
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        privileged: Some(false),
+        read_only_root_filesystem: Some(read_only_root),
+        run_as_non_root: Some(true),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".to_owned()]),
+            ..Capabilities::default()
+        }),
+        ..SecurityContext::default()
+    }
+}
+
+fn quantities(cpu: &str, memory: &str) -> BTreeMap<String, Quantity> {
+    BTreeMap::from([
+        ("cpu".to_owned(), Quantity(cpu.to_owned())),
+        ("memory".to_owned(), Quantity(memory.to_owned())),
+    ])
+}
+
+fn mount(name: &str, path: &str) -> VolumeMount {
+    VolumeMount {
+        name: name.to_owned(),
+        mount_path: path.to_owned(),
+        ..VolumeMount::default()
+    }
+}
+
+/// The init container that copies the client library (and fdbcli/fdbbackup/fdbrestore) of the
+/// FDB minor version in use into `/usr/bin/fdb`. Operator 1.45.0 ships no 7.3 library
+/// (docs/fdb-multi-region.md §3.1), so one is always added for the cluster's own version.
+fn client_library_init(plan: &Plan) -> Container {
+    let version = plan.fdb_version;
+    let minor = version.minor_line();
+    let (image, output_dir, mode) = if plan.operator_version.major >= 2 {
+        // v2: fdb-kubernetes-monitor, `--mode init` (OP v2.33.0 config/samples/deployment.yaml).
+        (
+            format!("foundationdb/fdb-kubernetes-monitor:{version}"),
+            "/var/output-files".to_owned(),
+            vec!["--mode".to_owned(), "init".to_owned()],
+        )
+    } else {
+        // v1: the sidecar image, a versioned output folder and `--init-mode` (v1 chart).
+        (
+            format!("foundationdb/foundationdb-kubernetes-sidecar:{version}-1"),
+            format!("/var/output-files/{version}"),
+            vec!["--init-mode".to_owned()],
+        )
+    };
+    let mut args = vec!["--copy-library".to_owned(), minor.clone()];
+    for binary in ["fdbcli", "fdbbackup", "fdbrestore"] {
+        args.push("--copy-binary".to_owned());
+        args.push(binary.to_owned());
+    }
+    args.push("--output-dir".to_owned());
+    args.push(output_dir);
+    args.extend(mode);
+    Container {
+        name: format!("foundationdb-kubernetes-init-{}", minor.replace('.', "-")),
+        image: Some(image),
+        image_pull_policy: Some("IfNotPresent".to_owned()),
+        args: Some(args),
+        volume_mounts: Some(vec![mount("fdb-binaries", "/var/output-files")]),
+        resources: Some(ResourceRequirements {
+            requests: Some(quantities("10m", "50Mi")),
+            limits: Some(quantities("10m", "50Mi")),
+            ..ResourceRequirements::default()
+        }),
+        security_context: Some(hardened(true)),
+        ..Container::default()
+    }
+}
+
+fn deployment(plan: &Plan, region: usize) -> Deployment {
+    let selector = labels::selector(plan, region, OPERATOR_APP);
+    let mut pod_labels = labels::common(plan, region, OPERATOR_APP, "operator");
+    pod_labels.extend(selector.clone());
+    let mut env = vec![EnvVar {
+        name: "WATCH_NAMESPACE".to_owned(),
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                field_path: "metadata.namespace".to_owned(),
+                ..ObjectFieldSelector::default()
+            }),
+            ..EnvVarSource::default()
+        }),
+        ..EnvVar::default()
+    }];
+    if plan.operator_version.major < 2 {
+        // The v1 chart points the client at the copied libraries explicitly.
+        env.insert(
+            0,
+            EnvVar {
+                name: "FDB_NETWORK_OPTION_EXTERNAL_CLIENT_DIRECTORY".to_owned(),
+                value: Some("/usr/bin/fdb".to_owned()),
+                ..EnvVar::default()
+            },
+        );
+    }
+    let manager = Container {
+        name: "manager".to_owned(),
+        image: Some(operator_image(plan)),
+        image_pull_policy: Some("IfNotPresent".to_owned()),
+        command: Some(vec!["/manager".to_owned()]),
+        env: Some(env),
+        ports: Some(vec![ContainerPort {
+            name: Some("metrics".to_owned()),
+            container_port: 8080,
+            ..ContainerPort::default()
+        }]),
+        liveness_probe: Some(Probe {
+            http_get: Some(HTTPGetAction {
+                path: Some("/metrics".to_owned()),
+                port: IntOrString::String("metrics".to_owned()),
+                ..HTTPGetAction::default()
+            }),
+            ..Probe::default()
+        }),
+        resources: Some(ResourceRequirements {
+            requests: Some(quantities("500m", "256Mi")),
+            limits: Some(quantities("500m", "256Mi")),
+            ..ResourceRequirements::default()
+        }),
+        security_context: Some(hardened(true)),
+        volume_mounts: Some(vec![
+            mount("tmp", "/tmp"),
+            mount("logs", "/var/log/fdb"),
+            mount("fdb-binaries", "/usr/bin/fdb"),
+        ]),
+        ..Container::default()
+    };
+    let empty_dir = |name: &str| Volume {
+        name: name.to_owned(),
+        empty_dir: Some(EmptyDirVolumeSource::default()),
+        ..Volume::default()
+    };
+    let spec = DeploymentSpec {
+        replicas: Some(1),
+        selector: LabelSelector {
+            match_labels: Some(selector),
+            ..LabelSelector::default()
+        },
+        template: PodTemplateSpec {
+            metadata: Some(ObjectMeta {
+                labels: Some(pod_labels),
+                ..ObjectMeta::default()
+            }),
+            spec: Some(PodSpec {
+                service_account_name: Some(OPERATOR_NAME.to_owned()),
+                security_context: Some(PodSecurityContext {
+                    run_as_user: Some(FDB_UID),
+                    run_as_group: Some(FDB_UID),
+                    fs_group: Some(FDB_UID),
+                    run_as_non_root: Some(true),
+                    seccomp_profile: Some(SeccompProfile {
+                        type_: "RuntimeDefault".to_owned(),
+                        ..SeccompProfile::default()
+                    }),
+                    ..PodSecurityContext::default()
+                }),
+                termination_grace_period_seconds: Some(10),
+                init_containers: Some(vec![client_library_init(plan)]),
+                containers: vec![manager],
+                volumes: Some(vec![
+                    empty_dir("tmp"),
+                    empty_dir("logs"),
+                    empty_dir("fdb-binaries"),
+                ]),
+                ..PodSpec::default()
+            }),
+        },
+        ..DeploymentSpec::default()
+    };
+    k8s_openapi::k8s_if_le_1_36! { let spec = Some(spec); }
+    Deployment {
+        metadata: metadata(plan, region, OPERATOR_NAME, true),
+        spec,
+        ..Deployment::default()
+    }
+}

@@ -1,0 +1,481 @@
+//! Every rendered object of every example, in both bootstrap phases, is checked against the real
+//! schemas and against FoundationDB's own rules.
+
+#![allow(clippy::panic)]
+
+mod support;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+use support::{TEST_SEED, operator_crd, renders, tool};
+
+/// The CRD's schema with unknown fields forbidden: Kubernetes would silently prune them, which
+/// is exactly the bug class this check exists for (docs/fdb-multi-region.md §6 rule 22).
+fn forbid_unknown_fields(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            if map.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true))
+                && !map.contains_key("anyOf")
+            {
+                map.insert(
+                    "anyOf".to_owned(),
+                    json!([{"type": "integer"}, {"type": "string"}]),
+                );
+            }
+            let is_object = map.get("type").and_then(Value::as_str) == Some("object");
+            let preserves =
+                map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
+            if is_object
+                && map.contains_key("properties")
+                && !map.contains_key("additionalProperties")
+                && !preserves
+            {
+                map.insert("additionalProperties".to_owned(), Value::Bool(false));
+            }
+            for value in map.values_mut() {
+                forbid_unknown_fields(value);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(forbid_unknown_fields),
+        _ => {}
+    }
+}
+
+fn crd_validator(version: &str) -> Option<jsonschema::Validator> {
+    let path = operator_crd(version)?;
+    let text = std::fs::read_to_string(&path).expect("read CRD");
+    let crd: Value = serde_saphyr::from_str(&text).expect("CRD is YAML");
+    let versions = crd["spec"]["versions"].as_array().expect("versions");
+    let v1beta2 = versions
+        .iter()
+        .find(|v| v["name"] == "v1beta2")
+        .expect("v1beta2 is served");
+    let mut schema = v1beta2["schema"]["openAPIV3Schema"].clone();
+    forbid_unknown_fields(&mut schema);
+    Some(
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft4)
+            .build(&schema)
+            .expect("the CRD schema compiles"),
+    )
+}
+
+#[test]
+fn the_strict_crd_check_rejects_what_kubernetes_would_prune() {
+    let Some(validator) = crd_validator("v2.33.0") else {
+        return;
+    };
+    let object = json!({
+        "apiVersion": "apps.foundationdb.org/v1beta2",
+        "kind": "FoundationDBCluster",
+        "metadata": {"name": "x"},
+        "spec": {"version": "7.3.43", "processCounts": {"clusterController": 1}}
+    });
+    assert!(
+        !validator.is_valid(&object),
+        "clusterController (the Terraform module's key) must be refused"
+    );
+    let good = json!({
+        "apiVersion": "apps.foundationdb.org/v1beta2",
+        "kind": "FoundationDBCluster",
+        "metadata": {"name": "x"},
+        "spec": {"version": "7.3.43", "processCounts": {"cluster_controller": 1}}
+    });
+    assert!(validator.is_valid(&good));
+}
+
+#[test]
+fn every_foundationdbcluster_matches_the_operator_crd_strictly() {
+    let validators: BTreeMap<u32, Option<jsonschema::Validator>> =
+        [(1, crd_validator("v1.45.0")), (2, crd_validator("v2.33.0"))]
+            .into_iter()
+            .collect();
+    let mut checked = 0;
+    for (name, rendered) in renders() {
+        let Some(validator) = &validators[&rendered.plan.operator_version.major] else {
+            continue;
+        };
+        for bundle in &rendered.regions {
+            for object in bundle
+                .objects
+                .iter()
+                .filter(|o| o.kind == "FoundationDBCluster")
+            {
+                let errors: Vec<String> = validator
+                    .iter_errors(&object.value)
+                    .map(|error| format!("{} at {}", error, error.instance_path()))
+                    .collect();
+                assert!(
+                    errors.is_empty(),
+                    "{name}: {}/{}: {errors:#?}",
+                    bundle.id,
+                    object.name
+                );
+                checked += 1;
+            }
+        }
+    }
+    if validators.values().all(Option::is_some) {
+        assert!(
+            checked >= 20,
+            "only {checked} FoundationDBCluster objects were checked"
+        );
+    }
+}
+
+fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Value {
+    let typed: T = serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{e}: {value}"));
+    serde_json::to_value(typed).expect("serializes")
+}
+
+#[test]
+fn every_native_object_survives_its_kubernetes_type() {
+    use k8s_openapi::api::{
+        apps::v1 as apps, core::v1 as core, policy::v1 as policy, rbac::v1 as rbac,
+    };
+    for (name, rendered) in renders() {
+        for bundle in &rendered.regions {
+            for object in &bundle.objects {
+                let again = match object.kind.as_str() {
+                    "Namespace" => round_trip::<core::Namespace>(&object.value),
+                    "ServiceAccount" => round_trip::<core::ServiceAccount>(&object.value),
+                    "Secret" => round_trip::<core::Secret>(&object.value),
+                    "ConfigMap" => round_trip::<core::ConfigMap>(&object.value),
+                    "Service" => round_trip::<core::Service>(&object.value),
+                    "Role" => round_trip::<rbac::Role>(&object.value),
+                    "RoleBinding" => round_trip::<rbac::RoleBinding>(&object.value),
+                    "ClusterRole" => round_trip::<rbac::ClusterRole>(&object.value),
+                    "ClusterRoleBinding" => round_trip::<rbac::ClusterRoleBinding>(&object.value),
+                    "Deployment" => round_trip::<apps::Deployment>(&object.value),
+                    "StatefulSet" => round_trip::<apps::StatefulSet>(&object.value),
+                    "PodDisruptionBudget" => {
+                        round_trip::<policy::PodDisruptionBudget>(&object.value)
+                    }
+                    "FoundationDBCluster"
+                    | "CustomResourceDefinition"
+                    | "ServiceMonitor"
+                    | "PodMonitor" => continue,
+                    other => panic!("{name}: no round-trip check for kind {other}"),
+                };
+                assert_eq!(
+                    again, object.value,
+                    "{name}: {}/{} lost or changed fields",
+                    bundle.id, object.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn native_objects_pass_kubernetes_validate_strict() {
+    let Some(validate) = tool("kubernetes-validate") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    for (index, (_, rendered)) in renders().into_iter().enumerate() {
+        for bundle in &rendered.regions {
+            let native: Vec<String> = bundle
+                .objects
+                .iter()
+                .filter(|o| {
+                    !o.api_version.contains("foundationdb.org")
+                        && !o.api_version.contains("coreos.com")
+                })
+                .map(|o| o.to_yaml())
+                .collect();
+            let path = dir.path().join(format!("{index}-{}.yaml", bundle.id));
+            std::fs::write(&path, native.join("---\n")).expect("write");
+            files.push(path);
+        }
+    }
+    let output = std::process::Command::new(validate)
+        .args(["--strict", "-k", "1.33.0", "--quiet"])
+        .args(&files)
+        .output()
+        .expect("run kubernetes-validate");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "kubernetes-validate failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        !stdout.contains("ERROR") && !stdout.contains("WARN"),
+        "{stdout}\n{stderr}"
+    );
+}
+
+/// FoundationDB's rules (docs/fdb-multi-region.md §1.2) on the `databaseConfiguration` of the
+/// rendered objects themselves.
+fn region_rule_violations(configuration: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let usable = configuration["usable_regions"].as_i64().unwrap_or(0);
+    let regions = configuration["regions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if regions.len() > 2 {
+        problems.push(format!("{} regions", regions.len()));
+    }
+    if !(1..=2).contains(&usable) || (usable == 2 && regions.len() != 2) {
+        problems.push(format!(
+            "usable_regions {usable} with {} regions",
+            regions.len()
+        ));
+    }
+    let mut primaries = BTreeSet::new();
+    let mut best = i64::MIN;
+    for region in &regions {
+        let datacenters = region["datacenters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let (satellites, main): (Vec<&Value>, Vec<&Value>) =
+            datacenters.iter().partition(|dc| dc["satellite"] == 1);
+        if main.len() != 1 {
+            problems.push(format!("a region with {} primary datacenters", main.len()));
+            continue;
+        }
+        let primary = main[0]["id"].as_str().unwrap_or_default();
+        best = best.max(main[0]["priority"].as_i64().unwrap_or(0));
+        if primary.is_empty() || !primaries.insert(primary.to_owned()) {
+            problems.push(format!("primary `{primary}` empty or repeated"));
+        }
+        let mut seen = BTreeSet::new();
+        for satellite in satellites {
+            let id = satellite["id"].as_str().unwrap_or_default();
+            if id.is_empty() || id == primary || !seen.insert(id) {
+                problems.push(format!("bad satellite `{id}`"));
+            }
+        }
+        let has_mode = region.get("satellite_redundancy_mode").is_some();
+        if has_mode == seen.is_empty() {
+            problems.push(format!(
+                "region {primary}: satellite mode and satellites disagree"
+            ));
+        }
+        if let Some(mode) = region["satellite_redundancy_mode"].as_str()
+            && ![
+                "one_satellite_single",
+                "one_satellite_double",
+                "one_satellite_triple",
+                "two_satellite_safe",
+                "two_satellite_fast",
+            ]
+            .contains(&mode)
+        {
+            problems.push(format!("unknown satellite mode {mode}"));
+        }
+    }
+    if !regions.is_empty() && best < 0 {
+        problems.push("no primary with priority >= 0".to_owned());
+    }
+    problems
+}
+
+#[test]
+fn rendered_region_configurations_follow_fdbs_rules() {
+    assert!(
+        !region_rule_violations(&json!({"usable_regions": 2, "regions": [
+            {"datacenters": [{"id": "a", "priority": 1}, {"id": "b", "priority": 0}]}
+        ]}))
+        .is_empty(),
+        "the checker must catch two primaries in one region"
+    );
+    for (name, rendered) in renders() {
+        let clusters: Vec<(&str, &Value)> = rendered
+            .regions
+            .iter()
+            .flat_map(|bundle| bundle.objects.iter().map(move |o| (bundle.id.as_str(), o)))
+            .filter(|(_, o)| o.kind == "FoundationDBCluster")
+            .map(|(region, o)| (region, &o.value))
+            .collect();
+        assert!(!clusters.is_empty(), "{name}: no FoundationDBCluster");
+        let configurations: BTreeSet<String> = clusters
+            .iter()
+            .map(|(_, c)| c["spec"]["databaseConfiguration"].to_string())
+            .collect();
+        assert_eq!(
+            configurations.len(),
+            1,
+            "{name}: databaseConfiguration differs between objects"
+        );
+        let configuration = &clusters[0].1["spec"]["databaseConfiguration"];
+        assert_eq!(
+            region_rule_violations(configuration),
+            Vec::<String>::new(),
+            "{name}"
+        );
+
+        // The is_primary region's primary datacenter is the active one (highest priority).
+        let regions = configuration["regions"].as_array().expect("regions");
+        let active = regions
+            .iter()
+            .max_by_key(|region| region["datacenters"][0]["priority"].as_i64())
+            .and_then(|region| region["datacenters"][0]["id"].as_str())
+            .expect("an active datacenter");
+        let primary_region = rendered
+            .plan
+            .spec
+            .regions
+            .iter()
+            .find(|r| r.is_primary)
+            .expect("primary");
+        let active_host = clusters
+            .iter()
+            .find(|(_, c)| c["spec"]["dataCenter"] == active)
+            .map(|(region, _)| *region);
+        assert_eq!(
+            active_host,
+            Some(primary_region.id.as_str()),
+            "{name}: the active datacenter is not in the primary region"
+        );
+
+        let mut prefixes = BTreeSet::new();
+        let mut datacenters = BTreeSet::new();
+        let listed: BTreeSet<&str> = regions
+            .iter()
+            .flat_map(|r| r["datacenters"].as_array().into_iter().flatten())
+            .filter_map(|dc| dc["id"].as_str())
+            .collect();
+        for (_, cluster) in &clusters {
+            let spec = &cluster["spec"];
+            let prefix = spec["processGroupIDPrefix"].as_str().expect("prefix");
+            assert!(
+                prefix.len() <= 43 && prefixes.insert(prefix),
+                "{name}: prefix {prefix}"
+            );
+            let datacenter = spec["dataCenter"].as_str().expect("dataCenter");
+            assert!(
+                datacenters.insert(datacenter),
+                "{name}: dataCenter {datacenter} twice"
+            );
+            assert!(
+                listed.contains(datacenter),
+                "{name}: {datacenter} is not in the region configuration"
+            );
+            let satellite = regions.iter().any(|r| {
+                r["datacenters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|dc| dc["id"] == datacenter && dc["satellite"] == 1)
+            });
+            let primary_somewhere = regions
+                .iter()
+                .any(|r| r["datacenters"][0]["id"] == datacenter);
+            if satellite && !primary_somewhere {
+                assert_eq!(
+                    spec["processCounts"]["storage"], -1,
+                    "{name}: satellite {datacenter} runs storage"
+                );
+                assert_eq!(
+                    spec["processCounts"]["stateless"], -1,
+                    "{name}: satellite {datacenter} runs stateless"
+                );
+            }
+            assert!(cluster["metadata"]["name"].as_str().expect("name").len() <= 47);
+            assert_eq!(spec["routing"]["publicIPSource"], "pod");
+            assert_eq!(spec["routing"]["useDNSInClusterFile"], false);
+        }
+
+        // Phase 1 never holds two datacenters that would each bootstrap their own database.
+        let seeded = clusters
+            .iter()
+            .filter(|(_, c)| c["spec"].get("seedConnectionString").is_some())
+            .count();
+        if seeded == 0 {
+            assert_eq!(
+                clusters.len(),
+                1,
+                "{name}: {} unseeded datacenters",
+                clusters.len()
+            );
+            assert_eq!(configuration["usable_regions"], 1);
+            assert_eq!(regions.len(), 1);
+        } else {
+            assert_eq!(
+                seeded,
+                clusters.len(),
+                "{name}: some datacenters lack the seed"
+            );
+            assert_eq!(
+                clusters.len(),
+                rendered.plan.datacenters.len(),
+                "{name}: not every datacenter rendered"
+            );
+        }
+    }
+}
+
+#[test]
+fn seeded_renders_carry_the_seed_everywhere() {
+    for (name, rendered) in renders()
+        .into_iter()
+        .filter(|(n, _)| n.ends_with("(seeded)"))
+    {
+        for bundle in &rendered.regions {
+            for object in bundle
+                .objects
+                .iter()
+                .filter(|o| o.kind == "FoundationDBCluster")
+            {
+                assert_eq!(
+                    object.value["spec"]["seedConnectionString"], TEST_SEED,
+                    "{name}: {}",
+                    object.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let first: Vec<String> = renders().iter().map(|(_, r)| r.stream(None)).collect();
+    let second: Vec<String> = renders().iter().map(|(_, r)| r.stream(None)).collect();
+    assert_eq!(first, second);
+}
+
+/// Reads YAML the way a YAML 1.1 decoder would (yes/no/on/off are booleans, 0755 is octal).
+fn read_like_yaml_1_1(text: &str) -> Value {
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = false;
+    options.legacy_octal_numbers = true;
+    options.budget = None;
+    serde_saphyr::from_str_with_options(text, options).expect("our YAML parses")
+}
+
+#[test]
+fn every_string_survives_a_yaml_1_1_reader() {
+    assert_eq!(
+        read_like_yaml_1_1("a: yes\nb: 0755\n"),
+        json!({"a": true, "b": 493}),
+        "the probe must read YAML 1.1"
+    );
+    for (name, rendered) in renders() {
+        for bundle in &rendered.regions {
+            for object in &bundle.objects {
+                assert_eq!(
+                    read_like_yaml_1_1(&object.to_yaml()),
+                    object.value,
+                    "{name}: {}/{}",
+                    bundle.id,
+                    object.name
+                );
+            }
+            let kustomization = bundle.kustomization();
+            let value = read_like_yaml_1_1(&kustomization);
+            assert!(
+                value["resources"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().all(Value::is_string)),
+                "{name}"
+            );
+        }
+    }
+}
