@@ -85,12 +85,9 @@ fn shuffle(value: serde_json::Value) -> serde_json::Value {
 }
 
 #[test]
-fn plan_is_deterministic_and_ignores_key_order() {
+fn plan_render_and_outputs_are_deterministic_and_ignore_key_order() {
     let dir = tempfile::tempdir().expect("tempdir");
     for example in examples() {
-        let first = run(&["plan", "-f", &example]);
-        let second = run(&["plan", "-f", &example]);
-        assert_eq!(first.stdout, second.stdout, "{example}: two runs differ");
         let text = std::fs::read_to_string(workspace().join(&example)).expect("read");
         let value: serde_json::Value =
             serde_saphyr::from_str(&text).expect("example parses as YAML");
@@ -100,15 +97,35 @@ fn plan_is_deterministic_and_ignores_key_order() {
             serde_json::to_string_pretty(&shuffle(value)).expect("json"),
         )
         .expect("write");
-        let reordered = run(&["plan", "-f", shuffled.to_str().expect("utf-8 path")]);
-        assert_eq!(
-            reordered.code, 0,
-            "{example}: shuffled copy failed:\n{}",
-            reordered.stderr
-        );
-        assert_eq!(
-            first.stdout, reordered.stdout,
-            "{example}: key order changed the plan"
-        );
+        let shuffled = shuffled.to_str().expect("utf-8 path").to_owned();
+        for command in [
+            vec!["plan"],
+            vec!["render"],
+            vec!["render", "--seed-connection-string", common::TEST_SEED],
+            vec!["outputs"],
+        ] {
+            let with = |file: &str| {
+                let mut args = command.clone();
+                args.extend(["-f", file]);
+                run(&args)
+            };
+            let first = with(&example);
+            let second = with(&example);
+            assert_eq!(first.code, 0, "{example} {command:?}: {}", first.stderr);
+            assert_eq!(
+                first.stdout, second.stdout,
+                "{example} {command:?}: two runs differ"
+            );
+            let reordered = with(&shuffled);
+            assert_eq!(
+                reordered.code, 0,
+                "{example} {command:?}: shuffled copy failed:\n{}",
+                reordered.stderr
+            );
+            assert_eq!(
+                first.stdout, reordered.stdout,
+                "{example} {command:?}: key order changed the output"
+            );
+        }
     }
 }
