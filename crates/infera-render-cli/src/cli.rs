@@ -69,4 +69,9 @@ pub struct SpecArgs {
     /// Treat warnings as errors (exit code 1).
     #[arg(long)]
     pub deny_warnings: bool,
+
+    /// Allow writing an inline `tailscale.auth_key` into a Secret in the output. Without it an
+    /// inline key is an error: create the Secret in each cluster instead.
+    #[arg(long)]
+    pub allow_plaintext_secrets: bool,
 }

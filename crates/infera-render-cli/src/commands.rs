@@ -16,7 +16,12 @@ pub fn run(command: Command) -> Exit {
         Command::Render(args) => render(&args),
         Command::Outputs(args) => {
             load_and_plan(&args, Warnings::Stderr).and_then(|(_, _, plan)| {
-                let rendered = infera_render::render_plan(plan, &RenderOptions::default());
+                let options = RenderOptions {
+                    seed_connection_string: args.seed_connection_string.clone(),
+                    allow_plaintext_secrets: args.allow_plaintext_secrets,
+                    ..RenderOptions::default()
+                };
+                let rendered = infera_render::render_plan(plan, &options);
                 let mut text = serde_json::to_string_pretty(&rendered.outputs).unwrap_or_default();
                 text.push('\n');
                 write(&text)
@@ -55,6 +60,7 @@ fn load_and_plan(args: &SpecArgs, warnings_to: Warnings) -> Result<(String, Docu
     })?;
     let options = PlanOptions {
         seed_connection_string: args.seed_connection_string.clone(),
+        allow_plaintext_secrets: args.allow_plaintext_secrets,
     };
     match infera_render::plan(&document.spec, &options) {
         Ok(mut plan) => {
@@ -143,6 +149,7 @@ fn render(args: &RenderArgs) -> Result<Exit, Exit> {
         seed_connection_string: args.spec.seed_connection_string.clone(),
         crds,
         spec_path: Some(name),
+        allow_plaintext_secrets: args.spec.allow_plaintext_secrets,
     };
     let rendered = infera_render::render_plan(plan, &options);
     for notice in &rendered.notices {

@@ -251,6 +251,8 @@ pub fn explain(plan: &Plan) -> String {
         }
     }
 
+    out.push_str(&network(plan));
+
     let notes = trade_offs(plan);
     if !notes.is_empty() {
         out.push_str("\nTrade-offs\n");
@@ -267,6 +269,48 @@ pub fn explain(plan: &Plan) -> String {
             let _ = writeln!(out, "  {warning}");
         }
     }
+    out
+}
+
+/// Engine, control and Tailscale per region.
+fn network(plan: &Plan) -> String {
+    let spec = &plan.spec;
+    let mut out = String::from("\nWorkloads and network\n");
+    let tailscale = &spec.tailscale;
+    if tailscale.enabled {
+        let _ = writeln!(
+            out,
+            "  Tailscale {} ({}): a subnet router per region advertises its pod_cidr; FoundationDB, operator, engine and control pods run a kernel-mode sidecar that accepts the other regions' routes",
+            tailscale.image,
+            tailscale.credentials.as_str()
+        );
+    } else {
+        out.push_str("  Tailscale off: the regions' pod networks must reach each other some other way (FoundationDB advertises pod IPs)\n");
+    }
+    let mut rows = Vec::new();
+    for region in plan.regions_by_rank() {
+        let spec_region = plan.region_spec(region.index);
+        let app = |enabled: bool, replicas: u32, name: &str| {
+            if enabled {
+                format!("{name} x{replicas}")
+            } else {
+                format!("no {name}")
+            }
+        };
+        let route = match (&spec_region.pod_cidr, tailscale.enabled) {
+            (Some(cidr), true) => format!("routes {cidr}"),
+            (None, true) => "no pod_cidr: not routed".to_owned(),
+            (Some(cidr), false) => format!("pod_cidr {cidr}"),
+            (None, false) => String::new(),
+        };
+        rows.push(vec![
+            region.id.clone(),
+            app(spec.engine.enabled, spec.engine.replicas, "engine"),
+            app(spec.control.enabled, spec.control.replicas, "control"),
+            route,
+        ]);
+    }
+    out.push_str(&table(&rows, "  "));
     out
 }
 

@@ -29,6 +29,18 @@ pub fn fdb_cluster_file_config_map(fdb_cluster_name: &str) -> String {
     format!("{fdb_cluster_name}-config")
 }
 
+/// The ConfigMap infera-render writes in a client region (one that hosts no FDB datacenter,
+/// so no operator writes a cluster file there): `<cluster_name>-cluster-file`, key
+/// `cluster-file`, holding the connection string. It can never collide with an operator-owned
+/// `<name>-config`.
+#[must_use]
+pub fn client_cluster_file_config_map(cluster_name: &str) -> String {
+    format!("{cluster_name}-cluster-file")
+}
+
+/// Where engine and control find the cluster file (the name the Terraform module's output used).
+pub const CLUSTER_FILE_PATH: &str = "/etc/foundationdb/fdb.cluster";
+
 /// The key of the cluster file inside the operator's ConfigMap.
 pub const CLUSTER_FILE_KEY: &str = "cluster-file";
 

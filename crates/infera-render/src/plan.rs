@@ -35,6 +35,9 @@ use infera_spec::{MultiRegionSpec, Region};
 pub struct PlanOptions {
     /// Overrides `seed_connection_string` (the CLI's `--seed-connection-string`).
     pub seed_connection_string: Option<String>,
+    /// Whether an inline `tailscale.auth_key` may be written into a Secret
+    /// (`--allow-plaintext-secrets`).
+    pub allow_plaintext_secrets: bool,
 }
 
 /// A spec resolved into its FoundationDB topology, with the warnings found on the way.

@@ -264,6 +264,7 @@ fn a_seed_turns_phase_one_into_the_full_topology() {
         &spec,
         &PlanOptions {
             seed_connection_string: Some("x:y@10.0.0.1:4501".to_owned()),
+            ..PlanOptions::default()
         },
     )
     .expect("valid");

@@ -45,7 +45,9 @@ pub use reference::reference_markdown;
 pub use region::{ProcessCounts, Region};
 pub use secret::SecretString;
 pub use spec::MultiRegionSpec;
-pub use workloads::{Control, Engine, Monitoring, Tailscale};
+pub use workloads::{
+    Control, Engine, Monitoring, SecretKeySelector, Tailscale, TailscaleCredentials, Webauthn,
+};
 
 /// The `apiVersion` of the canonical spec envelope.
 pub const API_VERSION: &str = "infera.dev/v1alpha1";

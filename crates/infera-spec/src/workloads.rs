@@ -24,6 +24,14 @@ pub struct Tailscale {
     /// Tailscale container image, pinned to a version.
     #[serde(default = "default_tailscale_image")]
     pub image: String,
+    /// How each workload authenticates to the tailnet. Every workload gets its own tag
+    /// (`tag:inferadb-fdb`, `-engine`, `-control`, `-router`), so the tailnet policy can tell them
+    /// apart; one tagged key shared by all would make the policy meaningless.
+    #[serde(default)]
+    pub credentials: TailscaleCredentials,
+    /// Subnet-router pods per region (they advertise the region's `pod_cidr`).
+    #[serde(default = "default_router_replicas")]
+    pub router_replicas: u32,
 }
 
 impl Default for Tailscale {
@@ -34,6 +42,34 @@ impl Default for Tailscale {
             secret_name: default_tailscale_secret_name(),
             secret_key: default_tailscale_secret_key(),
             image: default_tailscale_image(),
+            credentials: TailscaleCredentials::default(),
+            router_replicas: default_router_replicas(),
+        }
+    }
+}
+
+/// Where the Tailscale credentials come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TailscaleCredentials {
+    /// One existing Secret per workload, `<secret_name>-<workload>` (workload = `fdb`, `engine`,
+    /// `control`, `router`), key `secret_key`, each holding an auth key tagged
+    /// `tag:inferadb-<workload>` (reusable; ephemeral for engine and control).
+    #[default]
+    PerWorkloadKeys,
+    /// One Secret `<secret_name>`, key `secret_key`, holding an OAuth client secret
+    /// (`tskey-client-...`) whose tag owns the four workload tags; each workload advertises its
+    /// own tag.
+    OauthClient,
+}
+
+impl TailscaleCredentials {
+    /// The spelling used in the spec.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PerWorkloadKeys => "per_workload_keys",
+            Self::OauthClient => "oauth_client",
         }
     }
 }
@@ -90,6 +126,12 @@ pub struct Control {
     /// Resources of the control container.
     #[serde(default = "default_control_resources")]
     pub resources: Resources,
+    /// WebAuthn (passkey) relying party of the control API.
+    #[serde(default)]
+    pub webauthn: Webauthn,
+    /// The existing Secret holding control's master key (mounted read-only as its key file).
+    #[serde(default = "default_master_key_secret")]
+    pub master_key_secret: SecretKeySelector,
 }
 
 impl Default for Control {
@@ -100,8 +142,32 @@ impl Default for Control {
             image: default_control_image(),
             image_pull_policy: ImagePullPolicy::default(),
             resources: default_control_resources(),
+            webauthn: Webauthn::default(),
+            master_key_secret: default_master_key_secret(),
         }
     }
+}
+
+/// The WebAuthn relying party control announces to browsers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Webauthn {
+    /// Relying-party id: the domain users sign in to, e.g. `inferadb.example.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party: Option<String>,
+    /// The origin of the sign-in page, e.g. `https://inferadb.example.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+}
+
+/// A key inside an existing Secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretKeySelector {
+    /// Name of the Secret (in each region's namespace).
+    pub name: String,
+    /// Key inside the Secret.
+    pub key: String,
 }
 
 /// Monitoring with the Prometheus operator.
@@ -140,6 +206,17 @@ fn default_tailscale_secret_key() -> String {
 
 fn default_tailscale_image() -> String {
     "tailscale/tailscale:v1.56.1".to_owned()
+}
+
+fn default_router_replicas() -> u32 {
+    2
+}
+
+fn default_master_key_secret() -> SecretKeySelector {
+    SecretKeySelector {
+        name: "inferadb-control-master-key".to_owned(),
+        key: "master.key".to_owned(),
+    }
 }
 
 fn default_engine_replicas() -> u32 {

@@ -1,10 +1,13 @@
 //! `APPLY.md`: the ordered, per-context steps to apply the output, including the FoundationDB
 //! bootstrap phases (docs/fdb-multi-region.md §2.4).
 
-use super::RenderOptions;
 use super::crds::{CRD_PLURALS, crd_url};
 use super::fdb_cluster::rendered_datacenters;
+use super::inferadb::rendered_apps;
+use super::tailscale_names::{ROUTER_NAME, Workload, credential_secret};
+use super::{RegionBundle, RenderOptions};
 use crate::plan::{Bootstrap, Plan, RegionRole};
+use infera_spec::TailscaleCredentials;
 use std::fmt::Write;
 
 /// `kubectl` with the region's context (and kubeconfig, when the spec names one).
@@ -58,6 +61,7 @@ fn region_steps(
     out: &mut String,
     plan: &Plan,
     options: &RenderOptions,
+    bundle: &RegionBundle,
     index: usize,
     rendered: &[usize],
 ) {
@@ -116,20 +120,35 @@ fn region_steps(
         .copied()
         .filter(|index| rendered.contains(index))
         .collect();
-    let contents = if datacenters.is_empty() && runs_operator {
-        "the namespace and the operator; its datacenters come in phase 2".to_owned()
-    } else if datacenters.is_empty() {
-        "the namespace".to_owned()
-    } else {
+    let mut parts = vec!["the namespace".to_owned()];
+    if runs_operator {
+        parts.push("the operator".to_owned());
+    }
+    if !datacenters.is_empty() {
         let names: Vec<String> = datacenters
             .iter()
             .map(|&dc| format!("`{}`", plan.datacenters[dc].resource_name))
             .collect();
-        format!(
-            "the namespace, the operator and FoundationDBCluster {}",
-            names.join(", ")
-        )
-    };
+        parts.push(format!("FoundationDBCluster {}", names.join(", ")));
+    }
+    for app in rendered_apps(plan, index) {
+        parts.push(app.name().to_owned());
+    }
+    if bundle
+        .objects
+        .iter()
+        .any(|object| object.name == ROUTER_NAME)
+    {
+        parts.push("the Tailscale subnet router".to_owned());
+    }
+    let mut contents = parts.join(", ");
+    if runs_operator && datacenters.is_empty() {
+        contents.push_str("; its datacenters come in phase 2");
+    }
+    let enabled_apps = plan.spec.engine.enabled || plan.spec.control.enabled;
+    if enabled_apps && rendered_apps(plan, index).is_empty() {
+        contents.push_str("; engine and control follow once the connection string is known");
+    }
     let _ = writeln!(
         out,
         "{}. Apply the bundle ({contents}):\n",
@@ -154,8 +173,137 @@ fn region_steps(
     }
 }
 
+/// The Secrets to create before applying (never rendered: they are referenced).
+fn prerequisites(out: &mut String, plan: &Plan) {
+    let spec = &plan.spec;
+    let tailscale = &spec.tailscale;
+    let mut secrets: Vec<(String, String, String)> = Vec::new();
+    if tailscale.enabled {
+        let inline = tailscale
+            .auth_key
+            .as_ref()
+            .is_some_and(|key| !key.is_empty());
+        match tailscale.credentials {
+            TailscaleCredentials::PerWorkloadKeys => {
+                for workload in Workload::ALL {
+                    let (name, key) = credential_secret(plan, workload);
+                    let kind = if workload.ephemeral() {
+                        "reusable, ephemeral"
+                    } else {
+                        "reusable"
+                    };
+                    secrets.push((
+                        name,
+                        key,
+                        format!("a {kind}, pre-approved auth key tagged {}", workload.tag()),
+                    ));
+                }
+            }
+            TailscaleCredentials::OauthClient if !inline => {
+                let (name, key) = credential_secret(plan, Workload::Fdb);
+                secrets.push((
+                    name,
+                    key,
+                    "an OAuth client secret (tskey-client-...) whose tag tag:inferadb-provisioner owns the four workload tags".to_owned(),
+                ));
+            }
+            TailscaleCredentials::OauthClient => {}
+        }
+    }
+    if spec.control.enabled {
+        let secret = &spec.control.master_key_secret;
+        secrets.push((
+            secret.name.clone(),
+            secret.key.clone(),
+            "control's master key (keep a copy: it protects control's data)".to_owned(),
+        ));
+    }
+    if secrets.is_empty() && !tailscale.enabled {
+        return;
+    }
+    out.push_str("## Before you start\n\n");
+    if !secrets.is_empty() {
+        out.push_str("infera-render never writes these Secrets; create them in every region's namespace:\n\n");
+        for (name, key, what) in &secrets {
+            let _ = writeln!(out, "- `{name}` (key `{key}`): {what}");
+        }
+        out.push('\n');
+        let mut lines = Vec::new();
+        for region in &plan.regions {
+            let kubectl = kubectl(plan, region.index);
+            let namespace = &plan.region_spec(region.index).namespace;
+            lines.push(format!(
+                "{kubectl} create namespace {namespace} --dry-run=client -o yaml | {kubectl} apply -f -"
+            ));
+            for (name, key, _) in &secrets {
+                lines.push(format!(
+                    "{kubectl} -n {namespace} create secret generic {name} --from-file={key}=<file holding the value>"
+                ));
+            }
+        }
+        fence(out, &lines);
+    }
+    if tailscale.enabled {
+        out.push_str("Apply `tailnet-policy.hujson` to the tailnet first (admin console, Access controls, or the policy API). It defines the four tags, grants FoundationDB traffic between the regions' pod CIDRs, and auto-approves the routes the subnet routers advertise.\n\n");
+    }
+}
+
+/// Which containers run privileged, and why (DESIGN.md §5: every exception is documented).
+fn privileged_section(out: &mut String, plan: &Plan) {
+    if !plan.spec.tailscale.enabled {
+        return;
+    }
+    out.push_str("## Privileged containers\n\n");
+    out.push_str("Every container is non-root with no capabilities (and a read-only root filesystem where the image allows), except these:\n\n");
+    out.push_str("- The `tailscale` containers (in the FoundationDB pods, the operator, engine and control pods, and the `tailscale-router` pods) run as root with `privileged: true`. Kernel-mode Tailscale creates the `tailscale0` interface and the routes to the other regions' pod CIDRs, which FoundationDB traffic needs: fdbserver advertises pod IPs and cannot use a SOCKS proxy, so userspace mode cannot carry it. Since runc 1.2 (containerd 1.7.24), `NET_ADMIN` no longer gives access to `/dev/net/tun`, so `privileged` is required (tailscale PR #14262).\n");
+    out.push_str("- The FoundationDB pods' ServiceAccount may create, read and update the Secrets of its namespace: each sidecar keeps its node state in `ts-<pod name>`, and FoundationDB pod names are not predictable enough to list. Keep other Secrets out of that namespace, or accept that these pods can read them.\n");
+    out.push_str("- The `foundationdb` container keeps a writable root filesystem: the operator's images are not documented to run read-only.\n\n");
+    out.push_str("Caveat: a sidecar that accepts routes also accepts the route to its own region's pod CIDR (advertised by its own router). Depending on the CNI, traffic inside the region may then take the router path; test this on your CNI.\n\n");
+}
+
+/// Failover and failback: what changes in the spec, and which objects change.
+fn failover_section(out: &mut String, plan: &Plan, spec_path: &str) {
+    if plan.fdb_regions.len() < 2 {
+        return;
+    }
+    let active = &plan.regions[plan.fdb_regions[0].region].id;
+    let dr = &plan.regions[plan.fdb_regions[1].region].id;
+    out.push_str("## Failover and failback\n\n");
+    if plan.spec.fearless_dr.usable_regions == 2 {
+        let _ = writeln!(
+            out,
+            "- **Automatic failover.** Both regions' primary datacenters have a FoundationDB priority `>= 0` (`{active}`: 1, `{dr}`: 0), so when `{active}` fails, FoundationDB makes `{dr}` active by itself. Nothing to apply; engine and control in every region keep using the same cluster file."
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "- **No automatic failover yet.** With `usable_regions: 1`, `{dr}` holds no replica. Set `fearless_dr.usable_regions: 2` and re-render; the operator stages the change."
+        );
+    }
+    let _ = writeln!(
+        out,
+        "- **Planned switch (make `{dr}` the primary).** In the spec, set `is_primary: true` and the lowest `priority` on `{dr}`, and `is_primary: false` and a higher `priority` on `{active}`. Re-render (`infera-render render -f {spec_path} -o <this folder> --seed-connection-string ...`): only the `FoundationDBCluster` objects change (their `databaseConfiguration.regions` priorities swap), plus `outputs.json` and this file. Apply every region's bundle; the operators reconfigure the database."
+    );
+    let _ = writeln!(
+        out,
+        "- **Failback.** Once `{active}` is healthy again and fully replicated (`fdbcli --exec status` shows the replication as healthy), swap the two regions back in the spec and re-render the same way."
+    );
+    let _ = writeln!(
+        out,
+        "- **Forced recovery.** If the active region is lost and had no surviving satellite, FoundationDB cannot recover on its own: `fdbcli --exec 'force_recovery_with_data_loss <datacenter id>'` in the surviving region discards the commits that had not reached it. Satellites (`fearless_dr.satellite_redundancy_mode`) avoid this."
+    );
+    if plan
+        .regions
+        .iter()
+        .any(|region| matches!(region.role, RegionRole::Client))
+    {
+        out.push_str("- **Client regions.** Their cluster file is a ConfigMap infera-render writes from the connection string (no operator runs there). When the coordinators change, re-render with the current `status.connectionString` of any datacenter and apply the client regions' bundles.\n");
+    }
+    out.push('\n');
+}
+
 /// The whole guide.
-pub(crate) fn guide(plan: &Plan, options: &RenderOptions) -> String {
+pub(crate) fn guide(plan: &Plan, options: &RenderOptions, bundles: &[RegionBundle]) -> String {
     let spec_path = options.spec_path.as_deref().unwrap_or("<spec>");
     let rendered = rendered_datacenters(plan);
     let mut out = String::new();
@@ -187,9 +335,13 @@ pub(crate) fn guide(plan: &Plan, options: &RenderOptions) -> String {
         }
     }
 
-    out.push_str("\n## Steps\n\n");
+    out.push('\n');
+    prerequisites(&mut out, plan);
+    out.push_str("## Steps\n\n");
     for index in apply_order(plan) {
-        region_steps(&mut out, plan, options, index, &rendered);
+        if let Some(bundle) = bundles.get(index) {
+            region_steps(&mut out, plan, options, bundle, index, &rendered);
+        }
     }
 
     if let Bootstrap::PhaseOne { datacenter } = plan.bootstrap {
@@ -213,6 +365,8 @@ pub(crate) fn guide(plan: &Plan, options: &RenderOptions) -> String {
         );
     }
 
+    privileged_section(&mut out, plan);
+    failover_section(&mut out, plan, spec_path);
     if !rendered.is_empty() {
         let active = &plan.datacenters[plan.fdb_regions[0].primary.datacenter];
         let region = active.region;

@@ -7,6 +7,7 @@
 
 use super::labels;
 use super::object::RenderedObject;
+use super::tailscale;
 use crate::plan::{Bootstrap, DatacenterKind, DatacenterPlan, Plan};
 use k8s_openapi::api::core::v1::{
     Capabilities, Container, PersistentVolumeClaimSpec, PodSecurityContext, PodSpec,
@@ -34,6 +35,12 @@ pub fn pods_service_account(plan: &Plan) -> String {
 /// Whether the operator version runs the unified image (the v2 default; docs §2.1).
 fn unified_image(plan: &Plan) -> bool {
     plan.operator_version.major >= 2
+}
+
+/// Whether the FDB pods run under their own ServiceAccount: the unified image reads and updates
+/// its Pod, and the Tailscale sidecar keeps its state in a Secret.
+fn pods_need_account(plan: &Plan) -> bool {
+    unified_image(plan) || plan.spec.tailscale.enabled
 }
 
 #[derive(Serialize)]
@@ -268,20 +275,24 @@ fn pod_template(plan: &Plan, datacenter: &DatacenterPlan) -> PodTemplateSpec {
         }),
         ..Container::default()
     };
+    let mut containers = vec![foundationdb];
+    if plan.spec.tailscale.enabled {
+        containers.push(tailscale::fdb_sidecar(plan, datacenter.region));
+    }
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
             labels: Some(labels::common(plan, datacenter.region, FDB_APP, "database")),
             ..ObjectMeta::default()
         }),
         spec: Some(PodSpec {
-            containers: vec![foundationdb],
+            containers,
             node_selector: (!node_selector.is_empty()).then_some(node_selector),
             tolerations: tolerations(&region.tolerations),
             security_context: Some(PodSecurityContext {
                 fs_group: Some(FDB_UID),
                 ..PodSecurityContext::default()
             }),
-            service_account_name: unified_image(plan).then(|| pods_service_account(plan)),
+            service_account_name: pods_need_account(plan).then(|| pods_service_account(plan)),
             ..PodSpec::default()
         }),
     }
@@ -375,14 +386,22 @@ pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
         .filter(|index| rendered.contains(index))
         .map(|&index| cluster(plan, index, &configuration))
         .collect();
-    if !objects.is_empty() && unified_image(plan) {
+    if !objects.is_empty() && pods_need_account(plan) {
         objects.extend(pods_rbac(plan, region));
+        if plan.spec.tailscale.enabled {
+            objects.extend(tailscale::fdb_state_rbac(
+                plan,
+                region,
+                &pods_service_account(plan),
+            ));
+        }
     }
     objects
 }
 
-/// With the unified image, the pods read and update their own Pod object (OP v2.33.0
-/// docs/manual/technical_design.md:451; config/samples/cluster.yaml), rule 26.
+/// The FDB pods' ServiceAccount; with the unified image also the Role to read and update their
+/// own Pod object (OP v2.33.0 docs/manual/technical_design.md:451; config/samples/cluster.yaml),
+/// rule 26.
 fn pods_rbac(plan: &Plan, region: usize) -> Vec<RenderedObject> {
     let name = pods_service_account(plan);
     let namespace = plan.region_spec(region).namespace.clone();

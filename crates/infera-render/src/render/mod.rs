@@ -7,11 +7,18 @@
 mod apply_guide;
 mod crds;
 mod fdb_cluster;
+mod inferadb;
 mod labels;
+mod monitoring;
 mod namespace;
 mod object;
 mod operator;
 mod outputs;
+mod pod;
+mod ports;
+mod tailnet_policy;
+mod tailscale;
+mod tailscale_names;
 mod yaml;
 
 pub use crds::{CRD_PLURALS, CrdSet, crd_url};
@@ -32,6 +39,9 @@ pub struct RenderOptions {
     pub crds: CrdSet,
     /// How the spec file is named in the re-render commands of `APPLY.md`.
     pub spec_path: Option<String>,
+    /// Write an inline `tailscale.auth_key` into a Secret (`--allow-plaintext-secrets`); without
+    /// it, an inline key is an error.
+    pub allow_plaintext_secrets: bool,
 }
 
 /// Why rendering failed.
@@ -101,6 +111,8 @@ pub struct Rendered {
     pub outputs: serde_json::Value,
     /// The ordered, per-context apply steps (`APPLY.md`).
     pub apply_guide: String,
+    /// The tailnet policy (`tailnet-policy.hujson`), when Tailscale is enabled.
+    pub tailnet_policy: Option<String>,
     /// Things the user must know about this output (e.g. that it is bootstrap phase 1).
     pub notices: Vec<String>,
 }
@@ -132,7 +144,7 @@ impl Rendered {
     }
 
     /// Every file of the output folder: `<region>/<object files>`, `<region>/kustomization.yaml`,
-    /// `outputs.json` and `APPLY.md`, sorted by path.
+    /// `outputs.json`, `APPLY.md` and (with Tailscale) `tailnet-policy.hujson`, sorted by path.
     #[must_use]
     pub fn files(&self) -> Vec<OutputFile> {
         let mut files = Vec::new();
@@ -158,6 +170,12 @@ impl Rendered {
             path: "APPLY.md".to_owned(),
             contents: self.apply_guide.clone(),
         });
+        if let Some(policy) = &self.tailnet_policy {
+            files.push(OutputFile {
+                path: "tailnet-policy.hujson".to_owned(),
+                contents: policy.clone(),
+            });
+        }
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files
     }
@@ -192,6 +210,7 @@ pub fn render(spec: &MultiRegionSpec) -> Result<Rendered, Error> {
 pub fn render_with(spec: &MultiRegionSpec, options: &RenderOptions) -> Result<Rendered, Error> {
     let plan_options = PlanOptions {
         seed_connection_string: options.seed_connection_string.clone(),
+        allow_plaintext_secrets: options.allow_plaintext_secrets,
     };
     let plan = plan(spec, &plan_options).map_err(Error::Invalid)?;
     Ok(render_plan(plan, options))
@@ -200,18 +219,25 @@ pub fn render_with(spec: &MultiRegionSpec, options: &RenderOptions) -> Result<Re
 /// Renders a validated plan. Infallible: the plan already holds every rule.
 #[must_use]
 pub fn render_plan(plan: Plan, options: &RenderOptions) -> Rendered {
-    let regions = plan
+    let regions: Vec<RegionBundle> = plan
         .regions
         .iter()
         .map(|region| {
             let index = region.index;
             let spec_region = plan.region_spec(index);
             let mut objects = namespace::objects(&plan, index);
-            if runs_operator(&plan, index) {
+            let operator = runs_operator(&plan, index);
+            if operator {
                 objects.extend(options.crds.objects().iter().cloned());
                 objects.extend(operator::objects(&plan, index));
                 objects.extend(fdb_cluster::objects(&plan, index));
             }
+            objects.extend(inferadb::objects(&plan, index));
+            if plan.spec.tailscale.enabled {
+                objects.extend(tailscale::router_objects(&plan, index));
+                objects.extend(tailscale::plaintext_secret(&plan, index));
+            }
+            objects.extend(monitoring::objects(&plan, index, operator));
             object::sort_for_apply(&mut objects);
             RegionBundle {
                 id: region.id.clone(),
@@ -224,7 +250,8 @@ pub fn render_plan(plan: Plan, options: &RenderOptions) -> Rendered {
     let notices = notices(&plan);
     Rendered {
         outputs: outputs::outputs(&plan),
-        apply_guide: apply_guide::guide(&plan, options),
+        apply_guide: apply_guide::guide(&plan, options, &regions),
+        tailnet_policy: tailnet_policy::policy(&plan),
         regions,
         notices,
         plan,

@@ -8,25 +8,30 @@
 
 use super::labels;
 use super::object::RenderedObject;
+use super::pod::{empty_dir, env, env_field, fixed_resources, hardened, http_probe, mount};
+use super::ports::OPERATOR_METRICS;
+use super::tailscale;
+use super::tailscale_names::Workload;
 use crate::plan::Plan;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    HTTPGetAction, ObjectFieldSelector, PodSecurityContext, PodSpec, PodTemplateSpec, Probe,
-    ResourceRequirements, SeccompProfile, SecurityContext, ServiceAccount, Volume, VolumeMount,
+    Container, ContainerPort, PodSecurityContext, PodSpec, PodTemplateSpec, SeccompProfile,
+    ServiceAccount,
 };
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
 };
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
-/// The operator's ServiceAccount, Deployment and Role name (as upstream names them).
+/// The operator's ServiceAccount and Role name (as upstream names them).
 pub const OPERATOR_NAME: &str = "fdb-kubernetes-operator-controller-manager";
+/// The operator's Deployment. Shorter than upstream's, so the pods' Tailscale device names
+/// (`<region>-<pod name>`) fit 63 characters.
+pub const OPERATOR_DEPLOYMENT: &str = "fdb-operator";
 /// `app.kubernetes.io/name` of the operator.
-const OPERATOR_APP: &str = "fdb-kubernetes-operator";
+pub(crate) const OPERATOR_APP: &str = "fdb-kubernetes-operator";
 /// The UID/GID the operator image runs as.
 const FDB_UID: i64 = 4059;
 
@@ -160,35 +165,6 @@ pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
     ]
 }
 
-pub(crate) fn hardened(read_only_root: bool) -> SecurityContext {
-    SecurityContext {
-        allow_privilege_escalation: Some(false),
-        privileged: Some(false),
-        read_only_root_filesystem: Some(read_only_root),
-        run_as_non_root: Some(true),
-        capabilities: Some(Capabilities {
-            drop: Some(vec!["ALL".to_owned()]),
-            ..Capabilities::default()
-        }),
-        ..SecurityContext::default()
-    }
-}
-
-fn quantities(cpu: &str, memory: &str) -> BTreeMap<String, Quantity> {
-    BTreeMap::from([
-        ("cpu".to_owned(), Quantity(cpu.to_owned())),
-        ("memory".to_owned(), Quantity(memory.to_owned())),
-    ])
-}
-
-fn mount(name: &str, path: &str) -> VolumeMount {
-    VolumeMount {
-        name: name.to_owned(),
-        mount_path: path.to_owned(),
-        ..VolumeMount::default()
-    }
-}
-
 /// The init container that copies the client library (and fdbcli/fdbbackup/fdbrestore) of the
 /// FDB minor version in use into `/usr/bin/fdb`. Operator 1.45.0 ships no 7.3 library
 /// (docs/fdb-multi-region.md §3.1), so one is always added for the cluster's own version.
@@ -223,13 +199,9 @@ fn client_library_init(plan: &Plan) -> Container {
         image: Some(image),
         image_pull_policy: Some("IfNotPresent".to_owned()),
         args: Some(args),
-        volume_mounts: Some(vec![mount("fdb-binaries", "/var/output-files")]),
-        resources: Some(ResourceRequirements {
-            requests: Some(quantities("10m", "50Mi")),
-            limits: Some(quantities("10m", "50Mi")),
-            ..ResourceRequirements::default()
-        }),
-        security_context: Some(hardened(true)),
+        volume_mounts: Some(vec![mount("fdb-binaries", "/var/output-files", false)]),
+        resources: Some(fixed_resources("10m", "50Mi")),
+        security_context: Some(hardened(Some(FDB_UID), true)),
         ..Container::default()
     }
 }
@@ -238,65 +210,58 @@ fn deployment(plan: &Plan, region: usize) -> Deployment {
     let selector = labels::selector(plan, region, OPERATOR_APP);
     let mut pod_labels = labels::common(plan, region, OPERATOR_APP, "operator");
     pod_labels.extend(selector.clone());
-    let mut env = vec![EnvVar {
-        name: "WATCH_NAMESPACE".to_owned(),
-        value_from: Some(EnvVarSource {
-            field_ref: Some(ObjectFieldSelector {
-                field_path: "metadata.namespace".to_owned(),
-                ..ObjectFieldSelector::default()
-            }),
-            ..EnvVarSource::default()
-        }),
-        ..EnvVar::default()
-    }];
+    let mut env_vars = Vec::new();
     if plan.operator_version.major < 2 {
         // The v1 chart points the client at the copied libraries explicitly.
-        env.insert(
-            0,
-            EnvVar {
-                name: "FDB_NETWORK_OPTION_EXTERNAL_CLIENT_DIRECTORY".to_owned(),
-                value: Some("/usr/bin/fdb".to_owned()),
-                ..EnvVar::default()
-            },
-        );
+        env_vars.push(env(
+            "FDB_NETWORK_OPTION_EXTERNAL_CLIENT_DIRECTORY",
+            "/usr/bin/fdb",
+        ));
     }
+    env_vars.push(env_field("WATCH_NAMESPACE", "metadata.namespace"));
     let manager = Container {
         name: "manager".to_owned(),
         image: Some(operator_image(plan)),
         image_pull_policy: Some("IfNotPresent".to_owned()),
         command: Some(vec!["/manager".to_owned()]),
-        env: Some(env),
+        env: Some(env_vars),
         ports: Some(vec![ContainerPort {
             name: Some("metrics".to_owned()),
-            container_port: 8080,
+            container_port: i32::from(OPERATOR_METRICS),
             ..ContainerPort::default()
         }]),
-        liveness_probe: Some(Probe {
-            http_get: Some(HTTPGetAction {
-                path: Some("/metrics".to_owned()),
-                port: IntOrString::String("metrics".to_owned()),
-                ..HTTPGetAction::default()
-            }),
-            ..Probe::default()
-        }),
-        resources: Some(ResourceRequirements {
-            requests: Some(quantities("500m", "256Mi")),
-            limits: Some(quantities("500m", "256Mi")),
-            ..ResourceRequirements::default()
-        }),
-        security_context: Some(hardened(true)),
+        liveness_probe: Some(http_probe(
+            "/metrics",
+            IntOrString::String("metrics".to_owned()),
+            10,
+            3,
+        )),
+        resources: Some(fixed_resources("500m", "256Mi")),
+        security_context: Some(hardened(Some(FDB_UID), true)),
         volume_mounts: Some(vec![
-            mount("tmp", "/tmp"),
-            mount("logs", "/var/log/fdb"),
-            mount("fdb-binaries", "/usr/bin/fdb"),
+            mount("tmp", "/tmp", false),
+            mount("logs", "/var/log/fdb", false),
+            mount("fdb-binaries", "/usr/bin/fdb", false),
         ]),
         ..Container::default()
     };
-    let empty_dir = |name: &str| Volume {
-        name: name.to_owned(),
-        empty_dir: Some(EmptyDirVolumeSource::default()),
-        ..Volume::default()
-    };
+    // The operator runs fdbcli against every process of the cluster, in every region
+    // (docs/fdb-multi-region.md §5.3), so it needs the routes to the remote pod CIDRs too.
+    let mut init_containers = Vec::new();
+    if plan.spec.tailscale.enabled {
+        init_containers.push(tailscale::native_sidecar(plan, region, Workload::Fdb));
+    }
+    init_containers.push(client_library_init(plan));
+    let annotations = plan.spec.monitoring.enabled.then(|| {
+        BTreeMap::from([
+            ("prometheus.io/scrape".to_owned(), "true".to_owned()),
+            (
+                "prometheus.io/port".to_owned(),
+                OPERATOR_METRICS.to_string(),
+            ),
+            ("prometheus.io/path".to_owned(), "/metrics".to_owned()),
+        ])
+    });
     let spec = DeploymentSpec {
         replicas: Some(1),
         selector: LabelSelector {
@@ -306,15 +271,15 @@ fn deployment(plan: &Plan, region: usize) -> Deployment {
         template: PodTemplateSpec {
             metadata: Some(ObjectMeta {
                 labels: Some(pod_labels),
+                annotations,
                 ..ObjectMeta::default()
             }),
             spec: Some(PodSpec {
                 service_account_name: Some(OPERATOR_NAME.to_owned()),
+                // Users and non-root are set per container: a pod-level runAsNonRoot would keep
+                // the (root, privileged) Tailscale sidecar from starting.
                 security_context: Some(PodSecurityContext {
-                    run_as_user: Some(FDB_UID),
-                    run_as_group: Some(FDB_UID),
                     fs_group: Some(FDB_UID),
-                    run_as_non_root: Some(true),
                     seccomp_profile: Some(SeccompProfile {
                         type_: "RuntimeDefault".to_owned(),
                         ..SeccompProfile::default()
@@ -322,7 +287,7 @@ fn deployment(plan: &Plan, region: usize) -> Deployment {
                     ..PodSecurityContext::default()
                 }),
                 termination_grace_period_seconds: Some(10),
-                init_containers: Some(vec![client_library_init(plan)]),
+                init_containers: Some(init_containers),
                 containers: vec![manager],
                 volumes: Some(vec![
                     empty_dir("tmp"),
@@ -336,7 +301,7 @@ fn deployment(plan: &Plan, region: usize) -> Deployment {
     };
     k8s_openapi::k8s_if_le_1_36! { let spec = Some(spec); }
     Deployment {
-        metadata: metadata(plan, region, OPERATOR_NAME, true),
+        metadata: metadata(plan, region, OPERATOR_DEPLOYMENT, true),
         spec,
         ..Deployment::default()
     }

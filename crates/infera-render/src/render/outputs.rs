@@ -2,8 +2,10 @@
 //! Values only a running cluster knows are `null` and listed in `unknown_at_render_time`.
 
 use super::fdb_cluster::rendered_datacenters;
-use super::operator::{OPERATOR_NAME, operator_image};
-use crate::naming::{CLUSTER_FILE_KEY, fdb_cluster_file_config_map};
+use super::inferadb::{App, cluster_file_source, rendered_apps};
+use super::operator::{OPERATOR_DEPLOYMENT, operator_image};
+use super::tailscale_names::{ROUTER_NAME, Workload, credential_secret};
+use crate::naming::{CLUSTER_FILE_KEY, CLUSTER_FILE_PATH, fdb_cluster_file_config_map};
 use crate::plan::{Bootstrap, DatacenterKind, Plan, RegionRole};
 use serde_json::{Map, Value, json};
 
@@ -44,7 +46,7 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
             region.id.clone(),
             json!({
                 "namespace": spec_region.namespace,
-                "deployment_name": OPERATOR_NAME,
+                "deployment_name": OPERATOR_DEPLOYMENT,
                 "release_version": plan.operator_version.to_string(),
                 "image": operator_image(plan),
                 "release_status": null,
@@ -91,6 +93,94 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
         .regions
         .iter()
         .find(|region| plan.region_spec(region.index).is_primary);
+    let endpoints = |app: App| -> Map<String, Value> {
+        plan.regions
+            .iter()
+            .filter(|_| match app {
+                App::Engine => spec.engine.enabled,
+                App::Control => spec.control.enabled,
+            })
+            .map(|region| {
+                let namespace = &plan.region_spec(region.index).namespace;
+                let mut endpoint = Map::new();
+                endpoint.insert("service_name".to_owned(), json!(app.name()));
+                endpoint.insert("namespace".to_owned(), json!(namespace));
+                endpoint.insert(
+                    "service_dns".to_owned(),
+                    json!(format!("{}.{namespace}.svc.cluster.local", app.name())),
+                );
+                for (name, port) in app.ports() {
+                    endpoint.insert(format!("{name}_port"), json!(port));
+                }
+                endpoint.insert("metrics_port".to_owned(), json!(app.metrics_port().1));
+                if app == App::Engine {
+                    endpoint.insert(
+                        "headless_service_name".to_owned(),
+                        json!("inferadb-engine-headless"),
+                    );
+                }
+                endpoint.insert("cluster_ip".to_owned(), Value::Null);
+                endpoint.insert(
+                    "rendered".to_owned(),
+                    json!(rendered_apps(plan, region.index).contains(&app)),
+                );
+                (region.id.clone(), Value::Object(endpoint))
+            })
+            .collect()
+    };
+    let cluster_files: Map<String, Value> = plan
+        .regions
+        .iter()
+        .map(|region| {
+            let source = cluster_file_source(plan, region.index);
+            (
+                region.id.clone(),
+                json!({
+                    "configmap_name": source.as_ref().map(|(name, _)| name.clone()),
+                    "configmap_key": CLUSTER_FILE_KEY,
+                    "written_by": source.as_ref().map(|(_, ours)| if *ours { "infera-render" } else { "fdb-operator" }),
+                }),
+            )
+        })
+        .collect();
+    let primary_namespace = primary.map(|region| plan.region_spec(region.index).namespace.clone());
+    let tailscale = &spec.tailscale;
+    let tailscale_config = if tailscale.enabled {
+        let workloads: Vec<Value> = Workload::ALL
+            .iter()
+            .map(|&workload| {
+                let (secret, key) = credential_secret(plan, workload);
+                json!({
+                    "workload": workload.name(),
+                    "tag": workload.tag(),
+                    "secret_name": secret,
+                    "secret_key": key,
+                    "ephemeral": workload.ephemeral(),
+                })
+            })
+            .collect();
+        let routers: Map<String, Value> = plan
+            .regions
+            .iter()
+            .filter_map(|region| {
+                let cidr = plan.region_spec(region.index).pod_cidr.clone()?;
+                Some((
+                    region.id.clone(),
+                    json!({"statefulset": ROUTER_NAME, "replicas": tailscale.router_replicas, "advertised_routes": [cidr]}),
+                ))
+            })
+            .collect();
+        json!({
+            "enabled": true,
+            "image": tailscale.image,
+            "credentials": tailscale.credentials.as_str(),
+            "workloads": workloads,
+            "subnet_routers": routers,
+            "policy_file": "tailnet-policy.hujson",
+        })
+    } else {
+        json!({"enabled": false})
+    };
     let fearless_regions: Vec<Value> = plan
         .fdb_regions
         .iter()
@@ -129,7 +219,8 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
         }),
         "fdb_operators": operators,
         "fdb_clusters": clusters,
-        "engine_endpoints": {},
+        "engine_endpoints": endpoints(App::Engine),
+        "control_endpoints": endpoints(App::Control),
         "fearless_dr_config": {
             "enabled": spec.fearless_dr.enabled,
             "usable_regions": spec.fearless_dr.usable_regions,
@@ -138,11 +229,18 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
             "regions": fearless_regions,
         },
         "cluster_connection_info": {
-            "fdb_cluster_file_path": "/etc/foundationdb/fdb.cluster",
+            "fdb_cluster_file_path": CLUSTER_FILE_PATH,
             "fdb_configmap_name": fdb_cluster_file_config_map(&active.resource_name),
             "fdb_configmap_key": CLUSTER_FILE_KEY,
+            "cluster_files": cluster_files,
+            "engine_service": primary_namespace.as_ref().filter(|_| spec.engine.enabled).map(|namespace| format!("inferadb-engine.{namespace}.svc.cluster.local")),
+            "engine_http_port": App::Engine.ports()[0].1,
+            "engine_grpc_port": App::Engine.ports()[1].1,
             "seed_connection_string": seed,
         },
+        "tailscale_config": tailscale_config,
+        "monitoring_enabled": spec.monitoring.enabled,
+        "service_monitors": spec.monitoring.enabled && spec.monitoring.create_service_monitors,
         "bootstrap": {
             "phase": phase,
             "rendered_datacenters": rendered.iter().map(|&index| plan.datacenters[index].id.clone()).collect::<Vec<_>>(),
@@ -151,6 +249,7 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
         "unknown_at_render_time": [
             "fdb_operators.*.release_status: the operator Deployment's rollout status",
             "fdb_operators.*.operator_ready: whether the operator is ready",
+            "engine_endpoints.*.cluster_ip, control_endpoints.*.cluster_ip: assigned by each cluster",
             "fdb_clusters.*.cluster_file_secret_name: the operator keeps the cluster file in its ConfigMap; there is no Secret",
             "the connection string: the operator picks the coordinators; read status.connectionString",
         ],

@@ -11,9 +11,12 @@ use super::quantity::{ParsedQuantity, parse_quantity};
 use super::version::Version;
 use crate::diagnostics::{Diagnostic, Diagnostics, FieldPath};
 use crate::plan::PlanOptions;
-use infera_spec::{MultiRegionSpec, Quantity, Region, Resources, TaintEffect, TolerationOperator};
+use infera_spec::{
+    MultiRegionSpec, Quantity, Region, Resources, TailscaleCredentials, TaintEffect,
+    TolerationOperator,
+};
 use ipnet::IpNet;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Lowest FDB version each operator major version supports (OP v2.33.0
 /// api/v1beta2/foundationdb_version.go; fdb-multi-region.md §3.1).
@@ -50,6 +53,8 @@ pub fn check(
     );
     check_seed(spec, options, diagnostics);
     check_workloads(spec, diagnostics);
+    check_tailscale(spec, options, diagnostics);
+    check_control(spec, diagnostics);
     check_labels(&path().key("labels"), &spec.labels, true, diagnostics);
     check_versions(spec, diagnostics)
 }
@@ -483,54 +488,234 @@ fn check_workloads(spec: &MultiRegionSpec, diagnostics: &mut Diagnostics) {
         }
         check_resources(&at.key("resources"), resources, diagnostics);
     }
+}
+
+/// Longest region id with Tailscale: device names are `<region>-<pod name>`, a DNS label, and
+/// control's pod names (`inferadb-control-<10>-<5>`) take 33 characters.
+const TAILSCALE_REGION_ID_MAX: usize = 63 - 1 - "inferadb-control-0123456789-abcde".len();
+/// The first Tailscale release whose containerboot serves `/healthz`.
+const TAILSCALE_HEALTH_CHECK_SINCE: Version = Version::new(1, 78, 0);
+
+fn check_tailscale(spec: &MultiRegionSpec, options: &PlanOptions, diagnostics: &mut Diagnostics) {
     let tailscale = &spec.tailscale;
-    if tailscale.enabled {
-        let at = path().key("tailscale");
-        if spec.regions.len() > 1 {
-            for (index, region) in spec.regions.iter().enumerate() {
-                if region.pod_cidr.is_none() {
+    if !tailscale.enabled {
+        return;
+    }
+    let at = path().key("tailscale");
+    if spec.regions.len() > 1 {
+        for (index, region) in spec.regions.iter().enumerate() {
+            if region.pod_cidr.is_none() {
+                diagnostics.push(
+                    Diagnostic::warning(
+                        path().key("regions").index(index).key("pod_cidr"),
+                        format!(
+                            "Tailscale is enabled across regions, but region {} has no pod_cidr: FoundationDB advertises pod IPs, so cross-region FoundationDB traffic cannot be routed to or from this region",
+                            region.id
+                        ),
+                    )
+                    .with_help("set pod_cidr to the cluster's pod network (e.g. 10.10.0.0/16); each region's Tailscale subnet router advertises it"),
+                );
+            }
+        }
+    }
+    for (index, region) in spec.regions.iter().enumerate() {
+        if region.id.len() > TAILSCALE_REGION_ID_MAX {
+            diagnostics.push(
+                Diagnostic::error(
+                    path().key("regions").index(index).key("id"),
+                    format!(
+                        "`{}` is {} characters; with Tailscale, device names `<region>-<pod name>` must fit a 63-character DNS label, so region ids may have at most {TAILSCALE_REGION_ID_MAX}",
+                        region.id,
+                        region.id.len()
+                    ),
+                )
+                .with_help("use a shorter region id (the cloud's region code, e.g. `us-west-1`)"),
+            );
+        }
+    }
+    match parse_image(&tailscale.image) {
+        Err(problem) => diagnostics.error(at.clone().key("image"), problem),
+        Ok(image) if !image.is_pinned() => diagnostics.push(
+            Diagnostic::warning(
+                at.clone().key("image"),
+                format!("`{}` is not pinned to a version", tailscale.image),
+            )
+            .with_help("pin a tag such as `tailscale/tailscale:v1.78.3`, so every pod and every run gets the same image"),
+        ),
+        Ok(image) => {
+            if let Some(version) = image.tag.and_then(|tag| tag.strip_prefix('v')).and_then(Version::parse)
+                && version < TAILSCALE_HEALTH_CHECK_SINCE
+            {
+                diagnostics.push(
+                    Diagnostic::warning(
+                        at.clone().key("image"),
+                        format!(
+                            "Tailscale {version} predates {TAILSCALE_HEALTH_CHECK_SINCE}: its containerboot serves no /healthz, so the sidecars and routers get no startup or liveness probe"
+                        ),
+                    )
+                    .with_help("pin tailscale/tailscale:v1.78.3 or newer"),
+                );
+            }
+        }
+    }
+    if let Some(problem) = dns_subdomain_problem(&tailscale.secret_name) {
+        diagnostics.error(at.clone().key("secret_name"), problem);
+    }
+    let key_ok = !tailscale.secret_key.is_empty()
+        && tailscale.secret_key.len() <= 253
+        && tailscale
+            .secret_key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !key_ok {
+        diagnostics.error(
+            at.clone().key("secret_key"),
+            format!(
+                "`{}` is not a valid Secret key: use letters, digits, '-', '_' and '.'",
+                tailscale.secret_key
+            ),
+        );
+    }
+    if !(1..=10).contains(&tailscale.router_replicas) {
+        diagnostics.error(
+            at.clone().key("router_replicas"),
+            format!(
+                "must be between 1 and 10, found {}",
+                tailscale.router_replicas
+            ),
+        );
+    }
+    check_inline_auth_key(spec, options, diagnostics);
+}
+
+/// An inline key may only become a Secret with `--allow-plaintext-secrets`, and only as an OAuth
+/// client secret: one plain auth key for every workload would give them all the same tags
+/// (docs/inferadb-and-tailscale.md §2.5, §7.12). The key itself never appears in a message.
+fn check_inline_auth_key(
+    spec: &MultiRegionSpec,
+    options: &PlanOptions,
+    diagnostics: &mut Diagnostics,
+) {
+    let tailscale = &spec.tailscale;
+    let Some(key) = tailscale.auth_key.as_ref().filter(|key| !key.is_empty()) else {
+        return;
+    };
+    let at = path().key("tailscale").key("auth_key");
+    let namespaces: BTreeSet<&str> = spec
+        .regions
+        .iter()
+        .map(|region| region.namespace.as_str())
+        .collect();
+    let namespace = namespaces.iter().next().copied().unwrap_or("inferadb");
+    match tailscale.credentials {
+        TailscaleCredentials::PerWorkloadKeys => diagnostics.push(
+            Diagnostic::error(
+                at,
+                "an inline key would be shared by every workload, so they would all carry its tags and the tailnet policy could not tell FoundationDB from engine, control or the routers",
+            )
+            .with_help(format!(
+                "remove auth_key and create one Secret per workload in every region, e.g. `kubectl -n {namespace} create secret generic {name}-fdb --from-literal={key_name}=<key tagged tag:inferadb-fdb>` (and {name}-engine, {name}-control, {name}-router); or set tailscale.credentials: oauth_client and use an OAuth client secret",
+                name = tailscale.secret_name,
+                key_name = tailscale.secret_key,
+            )),
+        ),
+        TailscaleCredentials::OauthClient if !key.expose().starts_with("tskey-client-") => diagnostics.push(
+            Diagnostic::error(
+                at,
+                "with credentials: oauth_client, auth_key must be an OAuth client secret (it starts with `tskey-client-`); the value is not one (not shown)",
+            )
+            .with_help("create an OAuth client with the auth_keys scope and tag:inferadb-provisioner in the Tailscale admin console"),
+        ),
+        TailscaleCredentials::OauthClient if !options.allow_plaintext_secrets => diagnostics.push(
+            Diagnostic::error(
+                at,
+                "the OAuth client secret is inline; infera-render writes secrets into the output only with --allow-plaintext-secrets",
+            )
+            .with_help(format!(
+                "better: remove auth_key and create the Secret in every region: `kubectl -n {namespace} create secret generic {} --from-literal={}=tskey-client-...`",
+                tailscale.secret_name, tailscale.secret_key
+            )),
+        ),
+        TailscaleCredentials::OauthClient => {}
+    }
+}
+
+fn check_control(spec: &MultiRegionSpec, diagnostics: &mut Diagnostics) {
+    let control = &spec.control;
+    if spec.engine.enabled && !control.enabled {
+        diagnostics.push(
+            Diagnostic::warning(
+                path().key("control").key("enabled"),
+                "the engine runs without control: it has no mesh URL to fetch control's signing keys from, so it cannot verify tokens",
+            )
+            .with_help("enable control, or run it elsewhere and accept that the engine is unauthenticated"),
+        );
+    }
+    if !control.enabled {
+        return;
+    }
+    let at = path().key("control");
+    let webauthn = &control.webauthn;
+    match &webauthn.party {
+        None => diagnostics.push(
+            Diagnostic::warning(
+                at.clone().key("webauthn").key("party"),
+                "control has no WebAuthn relying party, so passkey sign-in will not work",
+            )
+            .with_help("set control.webauthn.party (e.g. inferadb.example.com) and control.webauthn.origin (e.g. https://inferadb.example.com)"),
+        ),
+        Some(party) => {
+            if let Some(problem) = dns_subdomain_problem(party) {
+                diagnostics.error(at.clone().key("webauthn").key("party"), format!("{problem} (the relying-party id is a domain)"));
+            }
+        }
+    }
+    if let Some(origin) = &webauthn.origin {
+        let host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+            .map(|rest| rest.split([':', '/']).next().unwrap_or_default());
+        match host {
+            Some(host) if !host.is_empty() => {
+                if let Some(party) = &webauthn.party
+                    && host != party
+                    && !host.ends_with(&format!(".{party}"))
+                {
                     diagnostics.push(
-                        Diagnostic::warning(
-                            path().key("regions").index(index).key("pod_cidr"),
-                            format!(
-                                "Tailscale is enabled across regions, but region {} has no pod_cidr: FoundationDB advertises pod IPs, so cross-region FoundationDB traffic cannot be routed to or from this region",
-                                region.id
-                            ),
+                        Diagnostic::error(
+                            at.clone().key("webauthn").key("origin"),
+                            format!("the origin's host `{host}` is not `{party}` or a subdomain of it; browsers refuse such a relying party"),
                         )
-                        .with_help("set pod_cidr to the cluster's pod network (e.g. 10.10.0.0/16); each region's Tailscale subnet router advertises it"),
+                        .with_help("make webauthn.party the origin's domain (or a parent domain)"),
                     );
                 }
             }
-        }
-        match parse_image(&tailscale.image) {
-            Err(problem) => diagnostics.error(at.clone().key("image"), problem),
-            Ok(image) if !image.is_pinned() => diagnostics.push(
-                Diagnostic::warning(
-                    at.clone().key("image"),
-                    format!("`{}` is not pinned to a version", tailscale.image),
+            _ => diagnostics.push(
+                Diagnostic::error(
+                    at.clone().key("webauthn").key("origin"),
+                    format!("`{origin}` is not an origin"),
                 )
-                .with_help("pin a tag such as `tailscale/tailscale:v1.78.3`, so every pod and every run gets the same image"),
+                .with_help("write scheme and host, e.g. https://inferadb.example.com"),
             ),
-            Ok(_) => {}
         }
-        if let Some(problem) = dns_subdomain_problem(&tailscale.secret_name) {
-            diagnostics.error(at.clone().key("secret_name"), problem);
-        }
-        let key_ok = !tailscale.secret_key.is_empty()
-            && tailscale.secret_key.len() <= 253
-            && tailscale
-                .secret_key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if !key_ok {
-            diagnostics.error(
-                at.key("secret_key"),
-                format!(
-                    "`{}` is not a valid Secret key: use letters, digits, '-', '_' and '.'",
-                    tailscale.secret_key
-                ),
-            );
-        }
+    }
+    let secret = &control.master_key_secret;
+    if let Some(problem) = dns_subdomain_problem(&secret.name) {
+        diagnostics.error(at.clone().key("master_key_secret").key("name"), problem);
+    }
+    if secret.key.is_empty()
+        || !secret
+            .key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        diagnostics.error(
+            at.key("master_key_secret").key("key"),
+            format!(
+                "`{}` is not a valid Secret key: use letters, digits, '-', '_' and '.'",
+                secret.key
+            ),
+        );
     }
 }
 

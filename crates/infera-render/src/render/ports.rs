@@ -1,0 +1,24 @@
+//! Every port infera-render wires, in one place (docs/inferadb-and-tailscale.md §1.2-§1.3,
+//! docs/fdb-multi-region.md §5.1).
+
+/// FoundationDB, TLS (4500) and plain (4501), one process per pod: ports `4498 + 2n` and
+/// `4499 + 2n` for process n = 1 (OP v2.33.0 api/v1beta2/foundationdb_process_address.go).
+pub const FDB_TLS: u16 = 4500;
+/// FoundationDB without TLS.
+pub const FDB_PLAIN: u16 = 4501;
+/// Engine: public REST/AuthZEN API and the `/livez` `/readyz` `/startupz` probes.
+pub const ENGINE_HTTP: u16 = 8080;
+/// Engine: gRPC (configured; not served by the engine binary at the pinned commit).
+pub const ENGINE_GRPC: u16 = 8081;
+/// Engine: internal mesh (JWKS) and Prometheus `/metrics`.
+pub const ENGINE_MESH: u16 = 8082;
+/// Control: public API, probes and Prometheus `/metrics`.
+pub const CONTROL_HTTP: u16 = 9090;
+/// Control: gRPC (configured; not served).
+pub const CONTROL_GRPC: u16 = 9091;
+/// Control: internal mesh API, called by the engine.
+pub const CONTROL_MESH: u16 = 9092;
+/// The operator's Prometheus metrics.
+pub const OPERATOR_METRICS: u16 = 8080;
+/// Tailscale's `/healthz` (and `/metrics`) listener in containerboot (v1.78+).
+pub const TAILSCALE_HEALTH: u16 = 9002;
