@@ -5,26 +5,12 @@
 // Test helpers may panic with a message, like the tests themselves.
 #![allow(clippy::panic)]
 
-use infera_render::spec::{FdbRole, MultiRegionSpec, Region, SatelliteRedundancyMode};
-use infera_render::{DatacenterKind, Plan, PlanOptions, RegionRole, parse_document, plan};
-use std::collections::BTreeSet;
-use std::path::Path;
+mod support;
 
-fn examples() -> Vec<(String, MultiRegionSpec)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("examples/") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "yaml") {
-            let bytes = std::fs::read(&path).expect("read");
-            let document =
-                parse_document(&bytes).unwrap_or_else(|d| panic!("{}: {d}", path.display()));
-            out.push((path.display().to_string(), document.spec));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
-}
+use infera_render::spec::{FdbRole, MultiRegionSpec, Region, SatelliteRedundancyMode};
+use infera_render::{DatacenterKind, Plan, PlanOptions, RegionRole, plan};
+use std::collections::BTreeSet;
+use support::examples;
 
 /// Every violation of FDB's region rules in a plan (empty = FDB accepts it).
 fn fdb_rule_violations(plan: &Plan) -> Vec<String> {

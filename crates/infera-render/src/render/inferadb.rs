@@ -10,8 +10,8 @@ use super::fdb_cluster::{rendered_datacenters, resource_requirements};
 use super::labels;
 use super::object::RenderedObject;
 use super::pod::{
-    config_map_file, empty_dir, env, fixed_resources, hardened, http_probe, mount, secret_file,
-    spread,
+    config_map_file, empty_dir, env, fixed_resources, hardened, http_probe, mount, pod_security,
+    scrape_annotations, secret_file, spread, template,
 };
 use super::ports::{
     CONTROL_GRPC, CONTROL_HTTP, CONTROL_MESH, ENGINE_GRPC, ENGINE_HTTP, ENGINE_MESH,
@@ -26,8 +26,7 @@ use crate::plan::{Bootstrap, Plan};
 use infera_spec::{ImagePullPolicy, Resources};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Container, ContainerPort, PodSecurityContext, PodSpec, PodTemplateSpec,
-    SeccompProfile, Service, ServiceAccount, ServicePort, ServiceSpec,
+    ConfigMap, Container, ContainerPort, PodSpec, Service, ServiceAccount, ServicePort, ServiceSpec,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
@@ -259,23 +258,13 @@ fn wait_for_foundationdb(plan: &Plan) -> Container {
 fn deployment(plan: &Plan, region: usize, app: App, config_map: &str) -> Deployment {
     let settings = app.settings(plan);
     let selector = labels::selector(plan, region, app.name());
-    let mut pod_labels = labels::common(
+    let pod_labels = labels::common(
         plan,
         region,
         app.name(),
         app.name().trim_start_matches("inferadb-"),
     );
-    pod_labels.extend(selector.clone());
-    let annotations = plan.spec.monitoring.enabled.then(|| {
-        BTreeMap::from([
-            ("prometheus.io/scrape".to_owned(), "true".to_owned()),
-            (
-                "prometheus.io/port".to_owned(),
-                app.metrics_port().1.to_string(),
-            ),
-            ("prometheus.io/path".to_owned(), "/metrics".to_owned()),
-        ])
-    });
+    let annotations = scrape_annotations(plan.spec.monitoring.enabled, app.metrics_port().1);
     let http = IntOrString::String("http".to_owned());
     let mut mounts = vec![
         mount("fdb-cluster-file", "/etc/foundationdb", true),
@@ -334,39 +323,26 @@ fn deployment(plan: &Plan, region: usize, app: App, config_map: &str) -> Deploym
     }
     init_containers.push(wait_for_foundationdb(plan));
     let (topology_spread_constraints, affinity) = spread(&selector);
+    let (selector, template) = template(
+        selector,
+        pod_labels,
+        annotations,
+        PodSpec {
+            service_account_name: Some(app.name().to_owned()),
+            automount_service_account_token: Some(true),
+            security_context: Some(pod_security(INFERADB_UID)),
+            init_containers: Some(init_containers),
+            containers: vec![main],
+            volumes: Some(volumes),
+            topology_spread_constraints: Some(topology_spread_constraints),
+            affinity: Some(affinity),
+            ..PodSpec::default()
+        },
+    );
     let spec = DeploymentSpec {
         replicas: Some(i32::try_from(settings.replicas).unwrap_or(1)),
-        selector: LabelSelector {
-            match_labels: Some(selector),
-            ..LabelSelector::default()
-        },
-        template: PodTemplateSpec {
-            metadata: Some(ObjectMeta {
-                labels: Some(pod_labels),
-                annotations,
-                ..ObjectMeta::default()
-            }),
-            spec: Some(PodSpec {
-                service_account_name: Some(app.name().to_owned()),
-                automount_service_account_token: Some(true),
-                // No pod-level runAsNonRoot: the Tailscale sidecar runs as root (privileged), and
-                // the module's pod-level setting kept it from starting. Each container sets its own.
-                security_context: Some(PodSecurityContext {
-                    fs_group: Some(INFERADB_UID),
-                    seccomp_profile: Some(SeccompProfile {
-                        type_: "RuntimeDefault".to_owned(),
-                        ..SeccompProfile::default()
-                    }),
-                    ..PodSecurityContext::default()
-                }),
-                init_containers: Some(init_containers),
-                containers: vec![main],
-                volumes: Some(volumes),
-                topology_spread_constraints: Some(topology_spread_constraints),
-                affinity: Some(affinity),
-                ..PodSpec::default()
-            }),
-        },
+        selector,
+        template,
         ..DeploymentSpec::default()
     };
     k8s_openapi::k8s_if_le_1_36! { let spec = Some(spec); }

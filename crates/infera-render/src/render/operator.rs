@@ -8,22 +8,21 @@
 
 use super::labels;
 use super::object::RenderedObject;
-use super::pod::{empty_dir, env, env_field, fixed_resources, hardened, http_probe, mount};
+use super::pod::{
+    empty_dir, env, env_field, fixed_resources, hardened, http_probe, mount, pod_security,
+    scrape_annotations, template,
+};
 use super::ports::OPERATOR_METRICS;
 use super::tailscale;
 use super::tailscale_names::Workload;
 use crate::plan::Plan;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
-use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, PodSecurityContext, PodSpec, PodTemplateSpec, SeccompProfile,
-    ServiceAccount,
-};
+use k8s_openapi::api::core::v1::{Container, ContainerPort, PodSpec, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-use std::collections::BTreeMap;
 
 /// The operator's ServiceAccount and Role name (as upstream names them).
 pub const OPERATOR_NAME: &str = "fdb-kubernetes-operator-controller-manager";
@@ -208,8 +207,7 @@ fn client_library_init(plan: &Plan) -> Container {
 
 fn deployment(plan: &Plan, region: usize) -> Deployment {
     let selector = labels::selector(plan, region, OPERATOR_APP);
-    let mut pod_labels = labels::common(plan, region, OPERATOR_APP, "operator");
-    pod_labels.extend(selector.clone());
+    let pod_labels = labels::common(plan, region, OPERATOR_APP, "operator");
     let mut env_vars = Vec::new();
     if plan.operator_version.major < 2 {
         // The v1 chart points the client at the copied libraries explicitly.
@@ -252,51 +250,28 @@ fn deployment(plan: &Plan, region: usize) -> Deployment {
         init_containers.push(tailscale::native_sidecar(plan, region, Workload::Fdb));
     }
     init_containers.push(client_library_init(plan));
-    let annotations = plan.spec.monitoring.enabled.then(|| {
-        BTreeMap::from([
-            ("prometheus.io/scrape".to_owned(), "true".to_owned()),
-            (
-                "prometheus.io/port".to_owned(),
-                OPERATOR_METRICS.to_string(),
-            ),
-            ("prometheus.io/path".to_owned(), "/metrics".to_owned()),
-        ])
-    });
+    let (selector, template) = template(
+        selector,
+        pod_labels,
+        scrape_annotations(plan.spec.monitoring.enabled, OPERATOR_METRICS),
+        PodSpec {
+            service_account_name: Some(OPERATOR_NAME.to_owned()),
+            security_context: Some(pod_security(FDB_UID)),
+            termination_grace_period_seconds: Some(10),
+            init_containers: Some(init_containers),
+            containers: vec![manager],
+            volumes: Some(vec![
+                empty_dir("tmp"),
+                empty_dir("logs"),
+                empty_dir("fdb-binaries"),
+            ]),
+            ..PodSpec::default()
+        },
+    );
     let spec = DeploymentSpec {
         replicas: Some(1),
-        selector: LabelSelector {
-            match_labels: Some(selector),
-            ..LabelSelector::default()
-        },
-        template: PodTemplateSpec {
-            metadata: Some(ObjectMeta {
-                labels: Some(pod_labels),
-                annotations,
-                ..ObjectMeta::default()
-            }),
-            spec: Some(PodSpec {
-                service_account_name: Some(OPERATOR_NAME.to_owned()),
-                // Users and non-root are set per container: a pod-level runAsNonRoot would keep
-                // the (root, privileged) Tailscale sidecar from starting.
-                security_context: Some(PodSecurityContext {
-                    fs_group: Some(FDB_UID),
-                    seccomp_profile: Some(SeccompProfile {
-                        type_: "RuntimeDefault".to_owned(),
-                        ..SeccompProfile::default()
-                    }),
-                    ..PodSecurityContext::default()
-                }),
-                termination_grace_period_seconds: Some(10),
-                init_containers: Some(init_containers),
-                containers: vec![manager],
-                volumes: Some(vec![
-                    empty_dir("tmp"),
-                    empty_dir("logs"),
-                    empty_dir("fdb-binaries"),
-                ]),
-                ..PodSpec::default()
-            }),
-        },
+        selector,
+        template,
         ..DeploymentSpec::default()
     };
     k8s_openapi::k8s_if_le_1_36! { let spec = Some(spec); }

@@ -2,12 +2,13 @@
 
 use k8s_openapi::api::core::v1::{
     Affinity, Capabilities, ConfigMapVolumeSource, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    HTTPGetAction, KeyToPath, ObjectFieldSelector, PodAffinityTerm, PodAntiAffinity, Probe,
-    ResourceRequirements, SeccompProfile, SecretKeySelector, SecretVolumeSource, SecurityContext,
-    TopologySpreadConstraint, Volume, VolumeMount, WeightedPodAffinityTerm,
+    HTTPGetAction, KeyToPath, ObjectFieldSelector, PodAffinityTerm, PodAntiAffinity,
+    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ResourceRequirements, SeccompProfile,
+    SecretKeySelector, SecretVolumeSource, SecurityContext, TopologySpreadConstraint, Volume,
+    VolumeMount, WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
@@ -195,4 +196,53 @@ pub(crate) fn spread(
         ..Affinity::default()
     };
     (vec![zones], affinity)
+}
+
+/// A workload's selector and pod template: `matchLabels` on the (immutable) selector labels,
+/// and the pod labelled with the full set plus the selector.
+pub(crate) fn template(
+    selector: BTreeMap<String, String>,
+    mut labels: BTreeMap<String, String>,
+    annotations: Option<BTreeMap<String, String>>,
+    spec: PodSpec,
+) -> (LabelSelector, PodTemplateSpec) {
+    labels.extend(selector.clone());
+    let pod = PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels),
+            annotations,
+            ..ObjectMeta::default()
+        }),
+        spec: Some(spec),
+    };
+    let selector = LabelSelector {
+        match_labels: Some(selector),
+        ..LabelSelector::default()
+    };
+    (selector, pod)
+}
+
+/// The pod-level security context: the volumes' group and RuntimeDefault seccomp. Users and
+/// `runAsNonRoot` are set per container, because a pod-level `runAsNonRoot` keeps a root
+/// (privileged) Tailscale sidecar from starting (docs/inferadb-and-tailscale.md §7.13).
+pub(crate) fn pod_security(fs_group: i64) -> PodSecurityContext {
+    PodSecurityContext {
+        fs_group: Some(fs_group),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".to_owned(),
+            ..SeccompProfile::default()
+        }),
+        ..PodSecurityContext::default()
+    }
+}
+
+/// Prometheus scrape annotations for `/metrics` on `port`, when monitoring is enabled.
+pub(crate) fn scrape_annotations(enabled: bool, port: u16) -> Option<BTreeMap<String, String>> {
+    enabled.then(|| {
+        BTreeMap::from([
+            ("prometheus.io/scrape".to_owned(), "true".to_owned()),
+            ("prometheus.io/port".to_owned(), port.to_string()),
+            ("prometheus.io/path".to_owned(), "/metrics".to_owned()),
+        ])
+    })
 }

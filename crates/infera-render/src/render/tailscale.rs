@@ -14,7 +14,7 @@
 
 use super::labels;
 use super::object::RenderedObject;
-use super::pod::{env, env_field, env_secret, http_probe, quantities, spread};
+use super::pod::{env, env_field, env_secret, http_probe, quantities, spread, template};
 use super::ports::TAILSCALE_HEALTH;
 use super::tailscale_names::{ROUTER_NAME, Workload, credential_secret};
 use crate::plan::Plan;
@@ -23,11 +23,11 @@ use crate::validate::version::Version;
 use infera_spec::TailscaleCredentials;
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{
-    Container, PodSpec, PodTemplateSpec, ResourceRequirements, Secret, SecurityContext, Service,
-    ServiceAccount, ServiceSpec,
+    Container, PodSpec, ResourceRequirements, Secret, SecurityContext, Service, ServiceAccount,
+    ServiceSpec,
 };
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
@@ -258,8 +258,7 @@ pub(crate) fn router_objects(plan: &Plan, region: usize) -> Vec<RenderedObject> 
     }
     let replicas = plan.spec.tailscale.router_replicas;
     let selector = labels::selector(plan, region, ROUTER_NAME);
-    let mut pod_labels = labels::common(plan, region, ROUTER_NAME, "network");
-    pod_labels.extend(selector.clone());
+    let pod_labels = labels::common(plan, region, ROUTER_NAME, "network");
     let account = ServiceAccount {
         metadata: metadata(plan, region, ROUTER_NAME, ROUTER_NAME, "network"),
         ..ServiceAccount::default()
@@ -290,32 +289,29 @@ pub(crate) fn router_objects(plan: &Plan, region: usize) -> Vec<RenderedObject> 
         ..Service::default()
     };
     let (topology_spread_constraints, affinity) = spread(&selector);
+    let (selector, template) = template(
+        selector,
+        pod_labels,
+        None,
+        PodSpec {
+            service_account_name: Some(ROUTER_NAME.to_owned()),
+            containers: vec![container(
+                plan,
+                region,
+                Workload::Router,
+                State::PerPodSecret,
+                false,
+            )],
+            topology_spread_constraints: Some(topology_spread_constraints),
+            affinity: Some(affinity),
+            ..PodSpec::default()
+        },
+    );
     let spec = StatefulSetSpec {
         replicas: Some(i32::try_from(replicas).unwrap_or(2)),
         service_name: Some(ROUTER_NAME.to_owned()),
-        selector: LabelSelector {
-            match_labels: Some(selector),
-            ..LabelSelector::default()
-        },
-        template: PodTemplateSpec {
-            metadata: Some(ObjectMeta {
-                labels: Some(pod_labels),
-                ..ObjectMeta::default()
-            }),
-            spec: Some(PodSpec {
-                service_account_name: Some(ROUTER_NAME.to_owned()),
-                containers: vec![container(
-                    plan,
-                    region,
-                    Workload::Router,
-                    State::PerPodSecret,
-                    false,
-                )],
-                topology_spread_constraints: Some(topology_spread_constraints),
-                affinity: Some(affinity),
-                ..PodSpec::default()
-            }),
-        },
+        selector,
+        template,
         ..StatefulSetSpec::default()
     };
     k8s_openapi::k8s_if_le_1_36! { let spec = Some(spec); }
