@@ -7,6 +7,7 @@
 
 use super::labels;
 use super::object::RenderedObject;
+use super::rbac::{role_ref, service_account};
 use super::tailscale;
 use crate::plan::{Bootstrap, DatacenterKind, DatacenterPlan, Plan};
 use k8s_openapi::api::core::v1::{
@@ -14,7 +15,7 @@ use k8s_openapi::api::core::v1::{
     PodTemplateSpec, ResourceRequirements, SecurityContext, ServiceAccount, Toleration,
     VolumeResourceRequirements,
 };
-use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
@@ -428,17 +429,8 @@ fn pods_rbac(plan: &Plan, region: usize) -> Vec<RenderedObject> {
     };
     let binding = RoleBinding {
         metadata,
-        role_ref: RoleRef {
-            api_group: "rbac.authorization.k8s.io".to_owned(),
-            kind: "Role".to_owned(),
-            name: name.clone(),
-        },
-        subjects: Some(vec![Subject {
-            kind: "ServiceAccount".to_owned(),
-            name,
-            namespace: Some(namespace),
-            ..Subject::default()
-        }]),
+        role_ref: role_ref("Role", &name),
+        subjects: Some(vec![service_account(&name, &namespace)]),
     };
     vec![
         RenderedObject::new(&account),

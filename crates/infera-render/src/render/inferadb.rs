@@ -16,6 +16,7 @@ use super::pod::{
 use super::ports::{
     CONTROL_GRPC, CONTROL_HTTP, CONTROL_MESH, ENGINE_GRPC, ENGINE_HTTP, ENGINE_MESH,
 };
+use super::rbac::{role_ref, service_account};
 use super::tailscale;
 use super::tailscale_names::Workload;
 use crate::naming::{
@@ -29,7 +30,7 @@ use k8s_openapi::api::core::v1::{
     ConfigMap, Container, ContainerPort, PodSpec, Service, ServiceAccount, ServicePort, ServiceSpec,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
-use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
@@ -469,19 +470,10 @@ pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
     };
     let binding = RoleBinding {
         metadata: metadata(plan, region, DISCOVERY_ROLE, "inferadb"),
-        role_ref: RoleRef {
-            api_group: "rbac.authorization.k8s.io".to_owned(),
-            kind: "Role".to_owned(),
-            name: DISCOVERY_ROLE.to_owned(),
-        },
+        role_ref: role_ref("Role", DISCOVERY_ROLE),
         subjects: Some(
             apps.iter()
-                .map(|app| Subject {
-                    kind: "ServiceAccount".to_owned(),
-                    name: app.name().to_owned(),
-                    namespace: Some(namespace.clone()),
-                    ..Subject::default()
-                })
+                .map(|app| service_account(app.name(), &namespace))
                 .collect(),
         ),
     };

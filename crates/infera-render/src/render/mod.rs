@@ -16,6 +16,7 @@ mod operator;
 mod outputs;
 mod pod;
 mod ports;
+mod rbac;
 mod tailnet_policy;
 mod tailscale;
 mod tailscale_names;

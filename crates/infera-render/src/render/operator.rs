@@ -13,14 +13,13 @@ use super::pod::{
     scrape_annotations, template,
 };
 use super::ports::OPERATOR_METRICS;
+use super::rbac::{self, role_ref};
 use super::tailscale;
 use super::tailscale_names::Workload;
 use crate::plan::Plan;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{Container, ContainerPort, PodSpec, ServiceAccount};
-use k8s_openapi::api::rbac::v1::{
-    ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
-};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
@@ -80,12 +79,7 @@ const ALL_VERBS: [&str; 7] = [
 /// Every object of the region's operator.
 pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
     let namespace = plan.region_spec(region).namespace.clone();
-    let subject = Subject {
-        kind: "ServiceAccount".to_owned(),
-        name: OPERATOR_NAME.to_owned(),
-        namespace: Some(namespace.clone()),
-        ..Subject::default()
-    };
+    let subject = rbac::service_account(OPERATOR_NAME, &namespace);
     let service_account = ServiceAccount {
         metadata: metadata(plan, region, OPERATOR_NAME, true),
         ..ServiceAccount::default()
@@ -132,11 +126,7 @@ pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
     };
     let role_binding = RoleBinding {
         metadata: metadata(plan, region, OPERATOR_NAME, true),
-        role_ref: RoleRef {
-            api_group: "rbac.authorization.k8s.io".to_owned(),
-            kind: "Role".to_owned(),
-            name: OPERATOR_NAME.to_owned(),
-        },
+        role_ref: role_ref("Role", OPERATOR_NAME),
         subjects: Some(vec![subject.clone()]),
     };
     let node_reader = node_reader_name(&namespace);
@@ -147,11 +137,7 @@ pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
     };
     let cluster_role_binding = ClusterRoleBinding {
         metadata: metadata(plan, region, &node_reader, false),
-        role_ref: RoleRef {
-            api_group: "rbac.authorization.k8s.io".to_owned(),
-            kind: "ClusterRole".to_owned(),
-            name: node_reader.clone(),
-        },
+        role_ref: role_ref("ClusterRole", &node_reader),
         subjects: Some(vec![subject]),
     };
     vec![

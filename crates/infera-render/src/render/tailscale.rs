@@ -16,6 +16,7 @@ use super::labels;
 use super::object::RenderedObject;
 use super::pod::{env, env_field, env_secret, http_probe, quantities, spread, template};
 use super::ports::TAILSCALE_HEALTH;
+use super::rbac::{role_ref, service_account};
 use super::tailscale_names::{ROUTER_NAME, Workload, credential_secret};
 use crate::plan::Plan;
 use crate::validate::image::parse_image;
@@ -26,7 +27,7 @@ use k8s_openapi::api::core::v1::{
     Container, PodSpec, ResourceRequirements, Secret, SecurityContext, Service, ServiceAccount,
     ServiceSpec,
 };
-use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
@@ -217,17 +218,11 @@ fn role_and_binding(
     };
     let binding = RoleBinding {
         metadata: metadata(plan, region, name, app, "tailscale"),
-        role_ref: RoleRef {
-            api_group: "rbac.authorization.k8s.io".to_owned(),
-            kind: "Role".to_owned(),
-            name: name.to_owned(),
-        },
-        subjects: Some(vec![Subject {
-            kind: "ServiceAccount".to_owned(),
-            name: account.to_owned(),
-            namespace: Some(plan.region_spec(region).namespace.clone()),
-            ..Subject::default()
-        }]),
+        role_ref: role_ref("Role", name),
+        subjects: Some(vec![service_account(
+            account,
+            &plan.region_spec(region).namespace,
+        )]),
     };
     vec![RenderedObject::new(&role), RenderedObject::new(&binding)]
 }
