@@ -30,6 +30,46 @@ pub enum Command {
     Outputs(SpecArgs),
     /// Print the JSON Schema of the spec.
     Schema,
+    /// KRM function (kustomize `exec`/container functions, kpt): a ResourceList on stdin, a
+    /// ResourceList on stdout. The spec is the functionConfig; the annotation infera.dev/region
+    /// picks one region.
+    Krm,
+    /// Helm post-renderer: the chart's manifests on stdin, the same manifests wired to
+    /// FoundationDB plus the region's FoundationDB and Tailscale objects on stdout.
+    PostRender(PostRenderArgs),
+}
+
+/// `post-render`'s arguments.
+#[derive(Debug, Args)]
+pub struct PostRenderArgs {
+    /// The spec and how strict to be.
+    #[command(flatten)]
+    pub spec: SpecArgs,
+
+    /// The region this release is installed into (required when the spec has several).
+    #[arg(long, value_name = "ID")]
+    pub region: Option<String>,
+
+    /// Pod label that marks the chart's engine workload.
+    #[arg(
+        long,
+        value_name = "KEY=VALUE",
+        default_value = "app.kubernetes.io/name=inferadb-engine"
+    )]
+    pub engine_selector: String,
+
+    /// Pod label that marks the chart's control workload.
+    #[arg(
+        long,
+        value_name = "KEY=VALUE",
+        default_value = "app.kubernetes.io/name=inferadb-control"
+    )]
+    pub control_selector: String,
+
+    /// Where a failure is logged, since Helm 4 does not show a post-renderer's stderr
+    /// (default: $INFERA_RENDER_ERROR_LOG, else ~/.local/state/infera-render/post-render.log).
+    #[arg(long, value_name = "FILE")]
+    pub error_log: Option<PathBuf>,
 }
 
 /// `render`'s arguments.

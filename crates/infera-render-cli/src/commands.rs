@@ -28,6 +28,8 @@ pub fn run(command: Command) -> Exit {
             })
         }
         Command::Schema => write(&infera_spec::json_schema_text()),
+        Command::Krm => Ok(crate::integrations::krm()),
+        Command::PostRender(args) => Ok(crate::integrations::post_render(&args)),
     };
     result.unwrap_or_else(|exit| exit)
 }

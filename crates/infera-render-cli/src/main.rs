@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod input;
+mod integrations;
 mod output_dir;
 mod report;
 
@@ -25,6 +26,10 @@ pub enum Exit {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(config) = integrations::legacy_plugin_config(&args) {
+        return ExitCode::from(integrations::legacy_plugin(&config) as u8);
+    }
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => error.exit(),

@@ -9,57 +9,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use support::{TEST_SEED, operator_crd, renders, tool};
-
-/// The CRD's schema with unknown fields forbidden: Kubernetes would silently prune them, which
-/// is exactly the bug class this check exists for (docs/fdb-multi-region.md §6 rule 22).
-fn forbid_unknown_fields(schema: &mut Value) {
-    match schema {
-        Value::Object(map) => {
-            if map.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true))
-                && !map.contains_key("anyOf")
-            {
-                map.insert(
-                    "anyOf".to_owned(),
-                    json!([{"type": "integer"}, {"type": "string"}]),
-                );
-            }
-            let is_object = map.get("type").and_then(Value::as_str) == Some("object");
-            let preserves =
-                map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
-            if is_object
-                && map.contains_key("properties")
-                && !map.contains_key("additionalProperties")
-                && !preserves
-            {
-                map.insert("additionalProperties".to_owned(), Value::Bool(false));
-            }
-            for value in map.values_mut() {
-                forbid_unknown_fields(value);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(forbid_unknown_fields),
-        _ => {}
-    }
-}
+use support::{TEST_SEED, renders};
 
 fn crd_validator(version: &str) -> Option<jsonschema::Validator> {
-    let path = operator_crd(version)?;
-    let text = std::fs::read_to_string(&path).expect("read CRD");
-    let crd: Value = serde_saphyr::from_str(&text).expect("CRD is YAML");
-    let versions = crd["spec"]["versions"].as_array().expect("versions");
-    let v1beta2 = versions
-        .iter()
-        .find(|v| v["name"] == "v1beta2")
-        .expect("v1beta2 is served");
-    let mut schema = v1beta2["schema"]["openAPIV3Schema"].clone();
-    forbid_unknown_fields(&mut schema);
-    Some(
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft4)
-            .build(&schema)
-            .expect("the CRD schema compiles"),
-    )
+    infera_test_support::fdb_cluster_validator(version)
 }
 
 #[test]
@@ -171,42 +124,21 @@ fn every_native_object_survives_its_kubernetes_type() {
 
 #[test]
 fn native_objects_pass_kubernetes_validate_strict() {
-    let Some(validate) = tool("kubernetes-validate") else {
-        return;
-    };
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut files = Vec::new();
-    for (index, (_, rendered)) in renders().into_iter().enumerate() {
-        for bundle in &rendered.regions {
-            let native: Vec<String> = bundle
-                .objects
+    let documents: Vec<String> = renders()
+        .iter()
+        .flat_map(|(_, rendered)| {
+            rendered
+                .regions
                 .iter()
-                .filter(|o| {
-                    !o.api_version.contains("foundationdb.org")
-                        && !o.api_version.contains("coreos.com")
-                })
-                .map(|o| o.to_yaml())
-                .collect();
-            let path = dir.path().join(format!("{index}-{}.yaml", bundle.id));
-            std::fs::write(&path, native.join("---\n")).expect("write");
-            files.push(path);
-        }
-    }
-    let output = std::process::Command::new(validate)
-        .args(["--strict", "-k", "1.33.0", "--quiet"])
-        .args(&files)
-        .output()
-        .expect("run kubernetes-validate");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "kubernetes-validate failed:\n{stdout}\n{stderr}"
-    );
-    assert!(
-        !stdout.contains("ERROR") && !stdout.contains("WARN"),
-        "{stdout}\n{stderr}"
-    );
+                .flat_map(|bundle| bundle.objects.iter())
+        })
+        .filter(|o| {
+            !o.api_version.contains("foundationdb.org") && !o.api_version.contains("coreos.com")
+        })
+        .map(|o| o.to_yaml())
+        .collect();
+    assert!(documents.len() > 100);
+    infera_test_support::validate_native_objects(&documents);
 }
 
 /// FoundationDB's rules (docs/fdb-multi-region.md §1.2) on the `databaseConfiguration` of the

@@ -3,8 +3,10 @@
 //! are, and how a test skips **loudly** when one is missing (and fails instead under CI, which
 //! sets `INFERA_REQUIRE_TOOLS=1`).
 
+use serde_json::{Value, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// The workspace root.
 #[must_use]
@@ -73,4 +75,93 @@ pub fn tool(name: &str) -> Option<PathBuf> {
         "SKIPPED: `{name}` was not found (run scripts/install-tools.sh), so the checks that need it did NOT run"
     ));
     None
+}
+
+/// A CRD schema with unknown fields forbidden: Kubernetes would silently prune them, which is
+/// exactly the bug class the check exists for (docs/fdb-multi-region.md §6 rule 22).
+pub fn forbid_unknown_fields(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            if map.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true))
+                && !map.contains_key("anyOf")
+            {
+                map.insert(
+                    "anyOf".to_owned(),
+                    json!([{"type": "integer"}, {"type": "string"}]),
+                );
+            }
+            let is_object = map.get("type").and_then(Value::as_str) == Some("object");
+            let preserves =
+                map.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
+            if is_object
+                && map.contains_key("properties")
+                && !map.contains_key("additionalProperties")
+                && !preserves
+            {
+                map.insert("additionalProperties".to_owned(), Value::Bool(false));
+            }
+            for value in map.values_mut() {
+                forbid_unknown_fields(value);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(forbid_unknown_fields),
+        _ => {}
+    }
+}
+
+/// A strict validator of `FoundationDBCluster` objects for operator `version` (`v2.33.0`,
+/// `v1.45.0`), from `../shared/reference/fdb-operator/`; `None` (after a loud skip) when absent.
+///
+/// # Panics
+/// When the reference CRD is present but malformed.
+#[must_use]
+pub fn fdb_cluster_validator(version: &str) -> Option<jsonschema::Validator> {
+    let path = operator_reference(version, "apps.foundationdb.org_foundationdbclusters.yaml")?;
+    let text = std::fs::read_to_string(&path).expect("read the CRD");
+    let crd: Value = serde_saphyr::from_str(&text).expect("the CRD is YAML");
+    let versions = crd["spec"]["versions"].as_array().expect("CRD versions");
+    let v1beta2 = versions
+        .iter()
+        .find(|v| v["name"] == "v1beta2")
+        .expect("v1beta2 is served");
+    let mut schema = v1beta2["schema"]["openAPIV3Schema"].clone();
+    forbid_unknown_fields(&mut schema);
+    Some(
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft4)
+            .build(&schema)
+            .expect("the CRD schema compiles"),
+    )
+}
+
+/// Runs `kubernetes-validate --strict -k 1.33.0` over YAML documents of native kinds; returns
+/// `false` (after a loud skip) when the tool is missing.
+///
+/// # Panics
+/// When validation fails, with the tool's report.
+pub fn validate_native_objects(documents: &[String]) -> bool {
+    let Some(validate) = tool("kubernetes-validate") else {
+        return false;
+    };
+    let dir = std::env::temp_dir().join(format!("infera-validate-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let file = dir.join(format!("objects-{}.yaml", documents.len()));
+    std::fs::write(&file, documents.join("---\n")).expect("write objects");
+    let output = Command::new(validate)
+        .args(["--strict", "-k", "1.33.0", "--quiet"])
+        .arg(&file)
+        .output()
+        .expect("run kubernetes-validate");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        output.status.success(),
+        "kubernetes-validate failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        !stdout.contains("ERROR") && !stdout.contains("WARN"),
+        "{stdout}\n{stderr}"
+    );
+    true
 }

@@ -237,7 +237,7 @@ pub(crate) fn app_env(plan: &Plan, region: usize, app: App) -> Vec<(String, Stri
 
 /// The init container that waits until FoundationDB answers, so the app never starts on a
 /// database it cannot reach (deploy@5137003 flux/apps/base/engine/deployment.yaml).
-fn wait_for_foundationdb(plan: &Plan) -> Container {
+pub(crate) fn wait_for_foundationdb(plan: &Plan) -> Container {
     let script = format!(
         "until fdbcli -C {CLUSTER_FILE_PATH} --exec 'status minimal' --timeout 10 | grep -q 'is available'; do echo 'waiting for FoundationDB'; sleep 5; done"
     );

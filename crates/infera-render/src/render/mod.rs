@@ -7,23 +7,24 @@
 mod apply_guide;
 mod crds;
 mod fdb_cluster;
-mod inferadb;
-mod labels;
+pub(crate) mod inferadb;
+pub(crate) mod labels;
 mod monitoring;
 mod namespace;
 mod object;
 mod operator;
 mod outputs;
-mod pod;
+pub(crate) mod pod;
 mod ports;
 mod rbac;
 mod tailnet_policy;
-mod tailscale;
-mod tailscale_names;
+pub(crate) mod tailscale;
+pub(crate) mod tailscale_names;
 mod yaml;
 
 pub use crds::{CRD_PLURALS, CrdSet, crd_url};
 pub use object::RenderedObject;
+pub(crate) use yaml::to_yaml as yaml_text;
 
 use crate::diagnostics::Diagnostics;
 use crate::plan::{Bootstrap, Plan, PlanOptions, RegionRole, plan};

@@ -158,9 +158,12 @@ fn container(
             limits: Some(quantities("200m", "128Mi")),
             ..ResourceRequirements::default()
         }),
-        // Kernel mode: see the module header.
+        // Kernel mode: see the module header. Root is stated explicitly, so a pod-level
+        // `runAsNonRoot` (a chart's, in post-render mode) cannot keep the sidecar from starting.
         security_context: Some(SecurityContext {
             privileged: Some(true),
+            run_as_user: Some(0),
+            run_as_non_root: Some(false),
             ..SecurityContext::default()
         }),
         startup_probe: health.then(|| probe(30)),

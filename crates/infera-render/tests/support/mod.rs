@@ -5,7 +5,6 @@
 
 use infera_render::spec::MultiRegionSpec;
 use infera_render::{RenderOptions, Rendered, parse_document, render_with};
-use std::path::PathBuf;
 
 /// A seed connection string for phase-2 renders (any valid string will do).
 pub const TEST_SEED: &str =
@@ -51,13 +50,3 @@ pub fn renders() -> Vec<(String, Rendered)> {
     }
     out
 }
-
-/// The operator's FoundationDBCluster CRD of `version`, or a loud skip.
-pub fn operator_crd(version: &str) -> Option<PathBuf> {
-    infera_test_support::operator_reference(
-        version,
-        "apps.foundationdb.org_foundationdbclusters.yaml",
-    )
-}
-
-pub use infera_test_support::tool;

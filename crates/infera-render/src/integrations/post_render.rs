@@ -1,0 +1,314 @@
+//! The Helm post-renderer: the chart's manifests in, the same manifests wired to FoundationDB
+//! plus the region's FoundationDB and Tailscale objects out (docs/integrations.md §2).
+//!
+//! - The InferaDB workloads of the chart (Deployments, StatefulSets or DaemonSets whose pod
+//!   labels match the engine or control selector) get the cluster file (the ConfigMap and key
+//!   this tool would mount), the `INFERADB__ENGINE__`/`INFERADB__CONTROL__` storage and listen
+//!   env, the wait-for-FoundationDB init container and, with Tailscale, the kernel-mode sidecar.
+//!   A mesh URL the chart already sets is kept (it knows its own Service names).
+//! - The region's operator, `FoundationDBCluster`s, Tailscale router and their RBAC are appended,
+//!   unless the chart already holds an object of the same kind and name. Namespace, engine and
+//!   control objects are not appended: Helm owns the release namespace, the chart owns the apps.
+//! - Every document Helm passed keeps its metadata, so its
+//!   `postrenderer.helm.sh/postrender-filename` annotation survives.
+
+use super::manifests::{parse_manifests, to_stream};
+use crate::diagnostics::Diagnostics;
+use crate::plan::{PlanOptions, plan};
+use crate::render::inferadb::{App, app_env, cluster_file_source, wait_for_foundationdb};
+use crate::render::labels::NAME;
+use crate::render::pod::config_map_file;
+use crate::render::tailscale::native_sidecar;
+use crate::render::tailscale_names::Workload;
+use crate::render::{RenderOptions, render_plan};
+use infera_spec::MultiRegionSpec;
+use serde_json::{Value, json};
+
+/// Which chart workloads are the engine and control: a label of their pod template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkloadSelectors {
+    /// `key=value` selecting the engine (default `app.kubernetes.io/name=inferadb-engine`).
+    pub engine: (String, String),
+    /// `key=value` selecting control (default `app.kubernetes.io/name=inferadb-control`).
+    pub control: (String, String),
+}
+
+impl Default for WorkloadSelectors {
+    fn default() -> Self {
+        Self {
+            engine: (NAME.to_owned(), "inferadb-engine".to_owned()),
+            control: (NAME.to_owned(), "inferadb-control".to_owned()),
+        }
+    }
+}
+
+/// How to post-render.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PostRenderOptions {
+    /// The region the release is installed into (required when the spec has several).
+    pub region: Option<String>,
+    /// Overrides `seed_connection_string`.
+    pub seed_connection_string: Option<String>,
+    /// Allow an inline Tailscale OAuth client secret to be written into a Secret.
+    pub allow_plaintext_secrets: bool,
+    /// How the chart's engine and control workloads are found.
+    pub selectors: WorkloadSelectors,
+}
+
+/// What the post-renderer produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PostRendered {
+    /// The manifests to hand back to Helm.
+    pub output: String,
+    /// `<kind>/<name>` of the chart workloads that were wired.
+    pub patched: Vec<String>,
+    /// `<kind>/<name>` of the objects appended.
+    pub appended: Vec<String>,
+    /// The spec's warnings.
+    pub warnings: Diagnostics,
+}
+
+/// Why post-rendering failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PostRenderError {
+    /// The spec breaks a rule.
+    #[error("the spec is invalid ({})", .0.summary())]
+    Invalid(Diagnostics),
+    /// The manifests from Helm are unusable.
+    #[error("{0}")]
+    Manifests(String),
+    /// The region is missing, unknown, or has nothing to wire to yet.
+    #[error("{0}")]
+    Region(String),
+}
+
+fn label_matches(workload: &Value, (key, value): &(String, String)) -> bool {
+    workload
+        .pointer("/spec/template/metadata/labels")
+        .and_then(|labels| labels.get(key))
+        .and_then(Value::as_str)
+        == Some(value.as_str())
+}
+
+fn identity(document: &Value) -> (String, String) {
+    let text = |pointer: &str| {
+        document
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (text("/kind"), text("/metadata/name"))
+}
+
+/// Replaces the list entries named like `new` ones (by `name`) and adds the rest, in place.
+fn upsert_named(list: &mut Vec<Value>, new: Vec<Value>, front: bool) {
+    let names: Vec<Value> = new
+        .iter()
+        .filter_map(|item| item.get("name").cloned())
+        .collect();
+    list.retain(|item| item.get("name").is_none_or(|name| !names.contains(name)));
+    if front {
+        list.splice(0..0, new);
+    } else {
+        list.extend(new);
+    }
+}
+
+fn array<'a>(object: &'a mut Value, key: &str) -> Option<&'a mut Vec<Value>> {
+    let map = object.as_object_mut()?;
+    map.entry(key)
+        .or_insert_with(|| Value::Array(Vec::new()))
+        .as_array_mut()
+}
+
+/// Wires one chart workload to FoundationDB (and Tailscale).
+fn patch(workload: &mut Value, app: App, plan: &crate::Plan, region: usize, config_map: &str) {
+    let Some(pod) = workload.pointer_mut("/spec/template/spec") else {
+        return;
+    };
+    let wanted = match app {
+        App::Engine => "engine",
+        App::Control => "control",
+    };
+    let Some(containers) = pod.get_mut("containers").and_then(Value::as_array_mut) else {
+        return;
+    };
+    let index = containers
+        .iter()
+        .position(|container| container.get("name").and_then(Value::as_str) == Some(wanted))
+        .unwrap_or(0);
+    let Some(container) = containers.get_mut(index) else {
+        return;
+    };
+    let has_mesh = container
+        .get("env")
+        .and_then(Value::as_array)
+        .is_some_and(|env| {
+            env.iter().any(|var| {
+                var["name"]
+                    .as_str()
+                    .is_some_and(|name| name.ends_with("__MESH__URL"))
+            })
+        });
+    let env: Vec<Value> = app_env(plan, region, app)
+        .into_iter()
+        .filter(|(name, _)| !(has_mesh && name.ends_with("__MESH__URL")))
+        .map(|(name, value)| json!({"name": name, "value": value}))
+        .collect();
+    if let Some(list) = array(container, "env") {
+        upsert_named(list, env, false);
+    }
+    if let Some(mounts) = array(container, "volumeMounts") {
+        mounts.retain(|mount| mount.get("mountPath") != Some(&json!("/etc/foundationdb")));
+        upsert_named(
+            mounts,
+            vec![
+                json!({"name": "fdb-cluster-file", "mountPath": "/etc/foundationdb", "readOnly": true}),
+            ],
+            false,
+        );
+    }
+    let volume = serde_json::to_value(config_map_file(
+        "fdb-cluster-file",
+        config_map,
+        crate::CLUSTER_FILE_KEY,
+        "fdb.cluster",
+    ))
+    .unwrap_or(Value::Null);
+    let mut inits = Vec::new();
+    if plan.spec.tailscale.enabled {
+        let workload = if app == App::Engine {
+            Workload::Engine
+        } else {
+            Workload::Control
+        };
+        inits.push(
+            serde_json::to_value(native_sidecar(plan, region, workload)).unwrap_or(Value::Null),
+        );
+    }
+    let mut wait = serde_json::to_value(wait_for_foundationdb(plan)).unwrap_or(Value::Null);
+    // The wait step mounts /tmp from the pod; a chart may not have that volume, so it gets none.
+    if let Some(mounts) = wait.get_mut("volumeMounts").and_then(Value::as_array_mut) {
+        mounts.retain(|mount| mount["name"] != "tmp");
+    }
+    if let Some(context) = wait.get_mut("securityContext") {
+        context["readOnlyRootFilesystem"] = json!(false);
+    }
+    inits.push(wait);
+    if let Some(volumes) = array(pod, "volumes") {
+        upsert_named(volumes, vec![volume], false);
+    }
+    if let Some(list) = array(pod, "initContainers") {
+        upsert_named(list, inits, true);
+    }
+}
+
+/// Post-renders Helm's manifests for one region of the spec.
+///
+/// # Errors
+/// [`PostRenderError`] when the spec is invalid, the manifests are not YAML, or the region is
+/// missing, unknown or has no cluster file yet.
+pub fn post_render(
+    spec: &MultiRegionSpec,
+    manifests: &str,
+    options: &PostRenderOptions,
+) -> Result<PostRendered, PostRenderError> {
+    let plan_options = PlanOptions {
+        seed_connection_string: options.seed_connection_string.clone(),
+        allow_plaintext_secrets: options.allow_plaintext_secrets,
+    };
+    let plan = plan(spec, &plan_options).map_err(PostRenderError::Invalid)?;
+    let ids: Vec<&str> = plan
+        .regions
+        .iter()
+        .map(|region| region.id.as_str())
+        .collect();
+    let region = match (&options.region, ids.as_slice()) {
+        (Some(id), _) => plan
+            .regions
+            .iter()
+            .position(|region| &region.id == id)
+            .ok_or_else(|| {
+                PostRenderError::Region(format!(
+                    "--region {id}: the spec has no such region (regions: {})",
+                    ids.join(", ")
+                ))
+            })?,
+        (None, [_]) => 0,
+        (None, _) => {
+            return Err(PostRenderError::Region(format!(
+                "the spec has {} regions; pass --region with the one this release is installed into ({})",
+                ids.len(),
+                ids.join(", ")
+            )));
+        }
+    };
+    let (config_map, _) = cluster_file_source(&plan, region).ok_or_else(|| {
+        PostRenderError::Region(format!(
+            "region {} has no FoundationDB cluster file yet (bootstrap phase 1): install the bootstrap region first, then pass --seed-connection-string",
+            plan.regions[region].id
+        ))
+    })?;
+    let mut documents = parse_manifests(manifests).map_err(PostRenderError::Manifests)?;
+    if documents.is_empty() {
+        return Err(PostRenderError::Manifests(
+            "no manifests on standard input".to_owned(),
+        ));
+    }
+    let mut patched = Vec::new();
+    for document in &mut documents {
+        let (kind, name) = identity(document);
+        if !matches!(kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet") {
+            continue;
+        }
+        for (app, selector) in [
+            (App::Engine, &options.selectors.engine),
+            (App::Control, &options.selectors.control),
+        ] {
+            if label_matches(document, selector) {
+                patch(document, app, &plan, region, &config_map);
+                patched.push(format!("{kind}/{name}"));
+            }
+        }
+    }
+    let existing: Vec<(String, String)> = documents.iter().map(identity).collect();
+    let warnings = plan.warnings.clone();
+    let rendered = render_plan(
+        plan,
+        &RenderOptions {
+            seed_connection_string: options.seed_connection_string.clone(),
+            allow_plaintext_secrets: options.allow_plaintext_secrets,
+            ..RenderOptions::default()
+        },
+    );
+    let mut appended = Vec::new();
+    if let Some(bundle) = rendered.regions.get(region) {
+        for object in &bundle.objects {
+            let app = object
+                .value
+                .pointer("/metadata/labels")
+                .and_then(|labels| labels.get(NAME))
+                .and_then(Value::as_str);
+            let owned_by_chart = matches!(
+                app,
+                Some("inferadb-engine" | "inferadb-control" | "inferadb")
+            );
+            if object.kind == "Namespace"
+                || owned_by_chart
+                || existing.contains(&(object.kind.clone(), object.name.clone()))
+            {
+                continue;
+            }
+            appended.push(format!("{}/{}", object.kind, object.name));
+            documents.push(object.value.clone());
+        }
+    }
+    Ok(PostRendered {
+        output: to_stream(&documents),
+        patched,
+        appended,
+        warnings,
+    })
+}
