@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use support::{TEST_SEED, renders};
+use support::{TEST_SEED, read_like_yaml_1_1, region_rule_violations, renders};
 
 fn crd_validator(version: &str) -> Option<jsonschema::Validator> {
     infera_test_support::fdb_cluster_validator(version)
@@ -139,74 +139,6 @@ fn native_objects_pass_kubernetes_validate_strict() {
         .collect();
     assert!(documents.len() > 100);
     infera_test_support::validate_native_objects(&documents);
-}
-
-/// FoundationDB's rules (docs/fdb-multi-region.md §1.2) on the `databaseConfiguration` of the
-/// rendered objects themselves.
-fn region_rule_violations(configuration: &Value) -> Vec<String> {
-    let mut problems = Vec::new();
-    let usable = configuration["usable_regions"].as_i64().unwrap_or(0);
-    let regions = configuration["regions"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    if regions.len() > 2 {
-        problems.push(format!("{} regions", regions.len()));
-    }
-    if !(1..=2).contains(&usable) || (usable == 2 && regions.len() != 2) {
-        problems.push(format!(
-            "usable_regions {usable} with {} regions",
-            regions.len()
-        ));
-    }
-    let mut primaries = BTreeSet::new();
-    let mut best = i64::MIN;
-    for region in &regions {
-        let datacenters = region["datacenters"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let (satellites, main): (Vec<&Value>, Vec<&Value>) =
-            datacenters.iter().partition(|dc| dc["satellite"] == 1);
-        if main.len() != 1 {
-            problems.push(format!("a region with {} primary datacenters", main.len()));
-            continue;
-        }
-        let primary = main[0]["id"].as_str().unwrap_or_default();
-        best = best.max(main[0]["priority"].as_i64().unwrap_or(0));
-        if primary.is_empty() || !primaries.insert(primary.to_owned()) {
-            problems.push(format!("primary `{primary}` empty or repeated"));
-        }
-        let mut seen = BTreeSet::new();
-        for satellite in satellites {
-            let id = satellite["id"].as_str().unwrap_or_default();
-            if id.is_empty() || id == primary || !seen.insert(id) {
-                problems.push(format!("bad satellite `{id}`"));
-            }
-        }
-        let has_mode = region.get("satellite_redundancy_mode").is_some();
-        if has_mode == seen.is_empty() {
-            problems.push(format!(
-                "region {primary}: satellite mode and satellites disagree"
-            ));
-        }
-        if let Some(mode) = region["satellite_redundancy_mode"].as_str()
-            && ![
-                "one_satellite_single",
-                "one_satellite_double",
-                "one_satellite_triple",
-                "two_satellite_safe",
-                "two_satellite_fast",
-            ]
-            .contains(&mode)
-        {
-            problems.push(format!("unknown satellite mode {mode}"));
-        }
-    }
-    if !regions.is_empty() && best < 0 {
-        problems.push("no primary with priority >= 0".to_owned());
-    }
-    problems
 }
 
 #[test]
@@ -371,15 +303,6 @@ fn rendering_is_deterministic() {
     let first: Vec<String> = renders().iter().map(|(_, r)| r.stream(None)).collect();
     let second: Vec<String> = renders().iter().map(|(_, r)| r.stream(None)).collect();
     assert_eq!(first, second);
-}
-
-/// Reads YAML the way a YAML 1.1 decoder would (yes/no/on/off are booleans, 0755 is octal).
-fn read_like_yaml_1_1(text: &str) -> Value {
-    let mut options = serde_saphyr::Options::default();
-    options.strict_booleans = false;
-    options.legacy_octal_numbers = true;
-    options.budget = None;
-    serde_saphyr::from_str_with_options(text, options).expect("our YAML parses")
 }
 
 #[test]
