@@ -287,13 +287,21 @@ fn move_path(from: &Path, to: &Path) -> io::Result<()> {
     fs::rename(from, to)
 }
 
-fn write_file(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
-    let mut file = fs::File::create(path).map_err(|error| io_error("write", path, &error))?;
-    file.write_all(contents)
-        .map_err(|error| io_error("write", path, &error))?;
-    file.sync_all()
-        .map_err(|error| io_error("write", path, &error))?;
-    Ok(())
+/// Writes `contents` to the staging file `staged`; errors name `target`, the output file it
+/// stands for (a full disk fails here, so the user learns which file did not fit).
+fn write_staged(staged: &Path, target: &Path, contents: &[u8]) -> Result<(), WriteError> {
+    let write = || -> io::Result<()> {
+        let mut file = fs::File::create(staged)?;
+        file.write_all(contents)?;
+        file.sync_all()
+    };
+    write().map_err(|error| {
+        WriteError::Io(format!(
+            "cannot write {} (staged as {}): {error}",
+            target.display(),
+            staged.display()
+        ))
+    })
 }
 
 /// The undo log of a swap.
@@ -356,10 +364,15 @@ fn stage_and_swap(
     let backup_dir = staging.join("backup");
     fs::create_dir(&new_dir).map_err(|error| io_error("create", &new_dir, &error))?;
     fs::create_dir(&backup_dir).map_err(|error| io_error("create", &backup_dir, &error))?;
-    for (index, (_, contents, _)) in actions.iter().enumerate() {
-        write_file(&new_dir.join(index.to_string()), contents.as_bytes())?;
+    for (index, (relative, contents, _)) in actions.iter().enumerate() {
+        let staged = new_dir.join(index.to_string());
+        write_staged(&staged, &dir.join(relative), contents.as_bytes())?;
     }
-    write_file(&new_dir.join("manifest"), manifest.as_bytes())?;
+    write_staged(
+        &new_dir.join("manifest"),
+        &dir.join(MANIFEST),
+        manifest.as_bytes(),
+    )?;
 
     // 2. Swap: renames within one file system, each undone on failure.
     let mut undo = Undo::default();
