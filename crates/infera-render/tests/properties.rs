@@ -268,8 +268,51 @@ fn names_problems(object: &Value) -> Vec<String> {
     problems
 }
 
+/// Any JSON value, with strings and keys drawn from the characters YAML treats specially.
+fn any_value() -> impl Strategy<Value = Value> {
+    let text = || "[a-zA-Z0-9 :#_./'\"\\!&*?{}\\[\\],|>%@`~=+\n\t\r\u{e9}\u{2028}\u{feff}-]{0,10}";
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        prop_oneof![Just(1.5), Just(-0.25), Just(1e300), Just(3.0)].prop_map(Value::from),
+        text().prop_map(Value::String),
+        prop_oneof![
+            Just("on"),
+            Just("No"),
+            Just("0755"),
+            Just("1_000"),
+            Just("~"),
+            Just("-"),
+            Just("2024-01-01")
+        ]
+        .prop_map(|word| Value::String(word.to_owned())),
+    ];
+    leaf.prop_recursive(4, 64, 6, move |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            proptest::collection::vec((text(), inner), 0..6)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+        ]
+    })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_value_is_written_as_serde_saphyr_writes_it_and_reads_back(value in any_value()) {
+        let options = serde_saphyr::ser_options! { prefer_block_scalars: false };
+        let reference = serde_saphyr::to_string_with_options(&value, options).expect("yaml");
+        let stream = infera_render::to_stream(std::slice::from_ref(&value));
+        prop_assert_eq!(stream.strip_prefix("---\n"), Some(reference.as_str()));
+        // A document of `null` reads back as no document at all.
+        if !value.is_null() {
+            prop_assert_eq!(infera_render::parse_manifests(&stream).map_err(TestCaseError::fail)?, vec![value.clone()]);
+            prop_assert_eq!(read_like_yaml_1_1(&reference), value);
+        }
+    }
 
     #[test]
     fn valid_specs_render_correctly(shape in shape()) {

@@ -305,6 +305,28 @@ fn rendering_is_deterministic() {
     assert_eq!(first, second);
 }
 
+/// The emitter writes the layout itself and leaves only unusual scalars to serde-saphyr; on every
+/// rendered object its output is exactly what serde-saphyr alone writes.
+#[test]
+fn the_yaml_is_byte_for_byte_serde_saphyrs() {
+    let options = || serde_saphyr::ser_options! { prefer_block_scalars: false };
+    for (name, rendered) in renders() {
+        for bundle in &rendered.regions {
+            for object in &bundle.objects {
+                let reference =
+                    serde_saphyr::to_string_with_options(&object.value, options()).expect("yaml");
+                assert_eq!(
+                    object.to_yaml(),
+                    reference,
+                    "{name}: {}/{}",
+                    bundle.id,
+                    object.name
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn every_string_survives_a_yaml_1_1_reader() {
     assert_eq!(

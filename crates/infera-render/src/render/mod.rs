@@ -24,7 +24,7 @@ mod yaml;
 
 pub use crds::{CRD_PLURALS, CrdSet, crd_url};
 pub use object::RenderedObject;
-pub(crate) use yaml::to_yaml as yaml_text;
+pub(crate) use yaml::value_to_yaml as yaml_text;
 
 use crate::diagnostics::Diagnostics;
 use crate::plan::{Bootstrap, Plan, PlanOptions, RegionRole, plan};

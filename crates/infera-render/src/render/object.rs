@@ -51,7 +51,7 @@ impl RenderedObject {
     /// The object as YAML (one document, no `---`).
     #[must_use]
     pub fn to_yaml(&self) -> String {
-        super::yaml::to_yaml(&self.value)
+        super::yaml::value_to_yaml(&self.value)
     }
 
     /// Position in the apply order: namespaces and CRDs first, then identities and
