@@ -234,13 +234,15 @@ pub fn write(
     if !conflicts.is_empty() {
         return Err(WriteError::Conflicts(conflicts));
     }
-    commit(
-        dir,
-        &actions,
-        &stale,
-        &manifest_text(&next_manifest),
-        &mut report,
-    )?;
+    let manifest = manifest_text(&next_manifest);
+    // Nothing to change: touch nothing, not even the manifest.
+    if actions.is_empty()
+        && stale.is_empty()
+        && fs::read(dir.join(MANIFEST)).is_ok_and(|current| current == manifest.as_bytes())
+    {
+        return Ok(report);
+    }
+    commit(dir, &actions, &stale, &manifest, &mut report)?;
     Ok(report)
 }
 
@@ -363,7 +365,6 @@ fn stage_and_swap(
     let new_dir = staging.join("new");
     let backup_dir = staging.join("backup");
     fs::create_dir(&new_dir).map_err(|error| io_error("create", &new_dir, &error))?;
-    fs::create_dir(&backup_dir).map_err(|error| io_error("create", &backup_dir, &error))?;
     for (index, (relative, contents, _)) in actions.iter().enumerate() {
         let staged = new_dir.join(index.to_string());
         write_staged(&staged, &dir.join(relative), contents.as_bytes())?;
@@ -378,6 +379,10 @@ fn stage_and_swap(
     let mut undo = Undo::default();
     let mut backup_count = 0;
     let mut back_up = |original: PathBuf, undo: &mut Undo| -> Result<(), WriteError> {
+        // Created on first use: a render into a fresh folder replaces nothing.
+        if backup_count == 0 {
+            fs::create_dir(&backup_dir).map_err(|error| io_error("create", &backup_dir, &error))?;
+        }
         let backup = backup_dir.join(backup_count.to_string());
         backup_count += 1;
         move_path(&original, &backup).map_err(|error| io_error("move aside", &original, &error))?;
@@ -493,6 +498,22 @@ mod tests {
             fs::read_to_string(dir.path().join("mine.txt")).expect("read"),
             "foreign"
         );
+        // The same output again changes nothing, not even the manifest.
+        let inode = || {
+            use std::os::unix::fs::MetadataExt;
+            fs::metadata(dir.path().join(MANIFEST))
+                .expect("manifest")
+                .ino()
+        };
+        let before = inode();
+        let report = write(
+            dir.path(),
+            &files(&[("a/x.yaml", "1"), ("top.json", "4")]),
+            None,
+        )
+        .expect("third");
+        assert_eq!((report.written, report.unchanged), (0, 2));
+        assert_eq!(inode(), before, "an unchanged render replaced the manifest");
     }
 
     #[test]
