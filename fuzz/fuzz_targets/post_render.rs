@@ -3,8 +3,8 @@
 
 #![no_main]
 
-use infera_render::{PostRenderOptions, parse_document, parse_manifests, post_render};
 use infera_render::spec::MultiRegionSpec;
+use infera_render::{PostRenderOptions, parse_document, parse_manifests, post_render};
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
 

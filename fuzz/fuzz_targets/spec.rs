@@ -6,10 +6,13 @@
 
 #![no_main]
 
-use infera_render::{PlanOptions, RenderOptions, explain, parse_document, parse_manifests, plan, render_plan};
+use infera_render::{
+    PlanOptions, RenderOptions, explain, parse_document, parse_manifests, plan, render_plan,
+};
 use libfuzzer_sys::fuzz_target;
 
-const SEED: &str = "fuzz_cluster:AbCdEf0123@10.1.0.10:4500:tls,10.1.0.11:4500:tls,10.1.0.12:4500:tls";
+const SEED: &str =
+    "fuzz_cluster:AbCdEf0123@10.1.0.10:4500:tls,10.1.0.11:4500:tls,10.1.0.12:4500:tls";
 
 fuzz_target!(|bytes: &[u8]| {
     let document = match parse_document(bytes) {
@@ -20,7 +23,10 @@ fuzz_target!(|bytes: &[u8]| {
         }
     };
     for seed in [None, Some(SEED.to_owned())] {
-        let options = PlanOptions { seed_connection_string: seed.clone(), allow_plaintext_secrets: true };
+        let options = PlanOptions {
+            seed_connection_string: seed.clone(),
+            allow_plaintext_secrets: true,
+        };
         let planned = match plan(&document.spec, &options) {
             Ok(planned) => planned,
             Err(diagnostics) => {
@@ -39,9 +45,21 @@ fuzz_target!(|bytes: &[u8]| {
         let again = render_plan(planned, &render_options);
         let stream = rendered.stream(None);
         assert_eq!(stream, again.stream(None), "rendering is not deterministic");
-        assert_eq!(rendered.files(), again.files(), "rendered files are not deterministic");
-        let read_back = parse_manifests(&stream).expect("the rendered stream is YAML kubectl can read");
-        let objects: Vec<_> = rendered.regions.iter().flat_map(|b| b.objects.iter().map(|o| o.value.clone())).collect();
-        assert_eq!(read_back, objects, "a YAML 1.1 reader reads the stream differently");
+        assert_eq!(
+            rendered.files(),
+            again.files(),
+            "rendered files are not deterministic"
+        );
+        let read_back =
+            parse_manifests(&stream).expect("the rendered stream is YAML kubectl can read");
+        let objects: Vec<_> = rendered
+            .regions
+            .iter()
+            .flat_map(|b| b.objects.iter().map(|o| o.value.clone()))
+            .collect();
+        assert_eq!(
+            read_back, objects,
+            "a YAML 1.1 reader reads the stream differently"
+        );
     }
 });

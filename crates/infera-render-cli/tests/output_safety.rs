@@ -195,11 +195,7 @@ fn in_private_mount_namespace(script: &str, args: &[&str]) -> Option<common::Run
         .current_dir(workspace())
         .output()
         .expect("run unshare");
-    Some(common::Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    })
+    Some(common::finish(output))
 }
 
 #[test]

@@ -309,11 +309,7 @@ fn legacy_plugin(config: &str) -> common::Run {
         .stdin(Stdio::null())
         .output()
         .expect("run plugin");
-    common::Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    common::finish(output)
 }
 
 const CHART_MANIFESTS: &str = "apiVersion: apps/v1

@@ -20,7 +20,8 @@ pub struct Run {
     pub stderr: String,
 }
 
-fn finish(output: Output) -> Run {
+/// The [`Run`] of a finished process.
+pub fn finish(output: Output) -> Run {
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
