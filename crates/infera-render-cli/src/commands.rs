@@ -134,17 +134,9 @@ fn render(args: &RenderArgs) -> Result<Exit, Exit> {
     };
     let (name, _, plan) = load_and_plan(&args.spec, Warnings::Stderr)?;
     if let Some(region) = &args.region
-        && !plan.regions.iter().any(|candidate| &candidate.id == region)
+        && let Err(message) = plan.region_index(region)
     {
-        let known: Vec<&str> = plan
-            .regions
-            .iter()
-            .map(|candidate| candidate.id.as_str())
-            .collect();
-        report::problem(&format!(
-            "--region {region}: the spec has no such region (regions: {})",
-            known.join(", ")
-        ));
+        report::problem(&format!("--region: {message}"));
         return Err(Exit::Usage);
     }
     let options = RenderOptions {

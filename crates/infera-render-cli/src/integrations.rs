@@ -49,26 +49,22 @@ pub fn legacy_plugin(config: &Path) -> Exit {
         .metadata
         .as_ref()
         .and_then(|metadata| metadata.annotations.get(REGION_ANNOTATION).cloned());
-    let ids: Vec<String> = plan
-        .regions
-        .iter()
-        .map(|region| region.id.clone())
-        .collect();
-    let region = match (annotation, ids.as_slice()) {
-        (Some(region), _) if ids.contains(&region) => region,
-        (Some(region), _) => {
-            report::problem(&format!(
-                "infera-render (kustomize plugin): metadata.annotations.{REGION_ANNOTATION}: the spec has no region `{region}` (regions: {})",
-                ids.join(", ")
-            ));
-            return Exit::Invalid;
-        }
-        (None, [only]) => only.clone(),
-        (None, _) => {
+    let region = match annotation {
+        Some(region) => match plan.region_index(&region) {
+            Ok(_) => region,
+            Err(message) => {
+                report::problem(&format!(
+                    "infera-render (kustomize plugin): metadata.annotations.{REGION_ANNOTATION}: {message}"
+                ));
+                return Exit::Invalid;
+            }
+        },
+        None if plan.regions.len() == 1 => plan.regions[0].id.clone(),
+        None => {
             report::problem(&format!(
                 "infera-render (kustomize plugin): the spec has {} regions; set metadata.annotations.{REGION_ANNOTATION} to the region this kustomization builds ({})",
-                ids.len(),
-                ids.join(", ")
+                plan.regions.len(),
+                plan.region_ids()
             ));
             return Exit::Invalid;
         }

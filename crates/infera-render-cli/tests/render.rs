@@ -125,7 +125,7 @@ fn the_stdout_stream_is_the_files_in_apply_order() {
     );
     let unknown = run(&["render", "-f", example, "--region", "mars-1"]);
     assert_eq!(unknown.code, 2);
-    assert!(unknown.stderr.contains("--region mars-1: the spec has no such region (regions: us-west-1, eu-central-1, ap-southeast-1)"), "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("--region: the spec has no region `mars-1` (regions: us-west-1, eu-central-1, ap-southeast-1)"), "{}", unknown.stderr);
 }
 
 #[test]

@@ -78,6 +78,33 @@ impl Plan {
         regions
     }
 
+    /// The ids of the spec's regions, comma-separated, in spec order (for messages).
+    #[must_use]
+    pub fn region_ids(&self) -> String {
+        let ids: Vec<&str> = self
+            .regions
+            .iter()
+            .map(|region| region.id.as_str())
+            .collect();
+        ids.join(", ")
+    }
+
+    /// The position in [`Plan::regions`] of the region `id`.
+    ///
+    /// # Errors
+    /// A message naming the regions the spec has, when it has no region `id`.
+    pub fn region_index(&self, id: &str) -> Result<usize, String> {
+        self.regions
+            .iter()
+            .position(|region| region.id == id)
+            .ok_or_else(|| {
+                format!(
+                    "the spec has no region `{id}` (regions: {})",
+                    self.region_ids()
+                )
+            })
+    }
+
     /// The satellite redundancy mode, when any FDB region has satellites.
     #[must_use]
     pub fn satellites_in_use(&self) -> bool {

@@ -141,20 +141,9 @@ pub fn krm(input: &str) -> KrmOutcome {
         Err(diagnostics) => return spec_failure(items, &document.locate(diagnostics)),
     };
     if let Some(region) = &region
-        && !plan.regions.iter().any(|candidate| &candidate.id == region)
+        && let Err(message) = plan.region_index(region)
     {
-        let known: Vec<&str> = plan
-            .regions
-            .iter()
-            .map(|candidate| candidate.id.as_str())
-            .collect();
-        return failure(
-            items,
-            format!(
-                "annotation {REGION_ANNOTATION}: the spec has no region `{region}` (regions: {})",
-                known.join(", ")
-            ),
-        );
+        return failure(items, format!("annotation {REGION_ANNOTATION}: {message}"));
     }
     let warnings: Vec<Value> = document
         .locate(plan.warnings.clone())

@@ -220,28 +220,16 @@ pub fn post_render(
         allow_plaintext_secrets: options.allow_plaintext_secrets,
     };
     let plan = plan(spec, &plan_options).map_err(PostRenderError::Invalid)?;
-    let ids: Vec<&str> = plan
-        .regions
-        .iter()
-        .map(|region| region.id.as_str())
-        .collect();
-    let region = match (&options.region, ids.as_slice()) {
-        (Some(id), _) => plan
-            .regions
-            .iter()
-            .position(|region| &region.id == id)
-            .ok_or_else(|| {
-                PostRenderError::Region(format!(
-                    "--region {id}: the spec has no such region (regions: {})",
-                    ids.join(", ")
-                ))
-            })?,
-        (None, [_]) => 0,
-        (None, _) => {
+    let region = match &options.region {
+        Some(id) => plan
+            .region_index(id)
+            .map_err(|message| PostRenderError::Region(format!("--region: {message}")))?,
+        None if plan.regions.len() == 1 => 0,
+        None => {
             return Err(PostRenderError::Region(format!(
                 "the spec has {} regions; pass --region with the one this release is installed into ({})",
-                ids.len(),
-                ids.join(", ")
+                plan.regions.len(),
+                plan.region_ids()
             )));
         }
     };
