@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{TEST_SEED, binary, examples, run, tool, workspace};
+use common::{binary, run, tool, workspace};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -503,78 +503,61 @@ fn every_rendered_string_survives_kubectls_yaml_decoder() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let mut checked = 0;
-    for example in examples() {
-        for (phase, extra) in [
-            ("1", vec![]),
-            ("2", vec!["--seed-connection-string", TEST_SEED]),
-        ] {
-            let out = dir
-                .path()
-                .join(format!("{}-{phase}", example.replace('/', "_")));
-            let out_arg = out.to_str().expect("utf-8").to_owned();
-            let mut args = vec!["render", "-f", example.as_str(), "-o", out_arg.as_str()];
-            args.extend(extra);
-            assert_eq!(run(&args).code, 0, "{example}");
-            let mut files: Vec<PathBuf> = Vec::new();
-            for region in std::fs::read_dir(&out)
+    for (example, regions) in common::render_examples_in_both_phases(dir.path()) {
+        let mut files: Vec<PathBuf> = Vec::new();
+        for region in regions {
+            for file in std::fs::read_dir(region)
                 .expect("read")
                 .filter_map(Result::ok)
-                .filter(|e| e.path().is_dir())
             {
-                for file in std::fs::read_dir(region.path())
-                    .expect("read")
-                    .filter_map(Result::ok)
-                {
-                    if file.file_name() != "kustomization.yaml" {
-                        files.push(file.path());
-                    }
+                if file.file_name() != "kustomization.yaml" {
+                    files.push(file.path());
                 }
             }
-            files.sort();
-            let mut command = Command::new(&kubectl);
-            command.args(["label", "--local", "-o", "json"]);
-            for file in &files {
-                command.arg("-f").arg(file);
-            }
-            let output = command.arg("x=y").output().expect("run kubectl");
-            let (stdout, stderr) = text(&output);
-            assert!(output.status.success(), "{example}: {stderr}");
-            let decoded: Vec<Value> = serde_json::Deserializer::from_str(&stdout)
-                .into_iter::<Value>()
-                .map(|v| v.expect("JSON"))
-                .flat_map(|v| {
-                    if v["kind"] == "List" {
-                        v["items"].as_array().cloned().unwrap_or_default()
-                    } else {
-                        vec![v]
-                    }
-                })
-                .collect();
-            assert_eq!(decoded.len(), files.len(), "{example}");
-            for (file, mut seen) in files.iter().zip(decoded) {
-                let ours: Value =
-                    serde_saphyr::from_str(&std::fs::read_to_string(file).expect("read"))
-                        .expect("our YAML");
-                if let Some(labels) = seen
-                    .pointer_mut("/metadata/labels")
-                    .and_then(Value::as_object_mut)
-                {
-                    labels.remove("x");
-                    if labels.is_empty() {
-                        seen["metadata"]
-                            .as_object_mut()
-                            .expect("metadata")
-                            .remove("labels");
-                    }
+        }
+        files.sort();
+        let mut command = Command::new(&kubectl);
+        command.args(["label", "--local", "-o", "json"]);
+        for file in &files {
+            command.arg("-f").arg(file);
+        }
+        let output = command.arg("x=y").output().expect("run kubectl");
+        let (stdout, stderr) = text(&output);
+        assert!(output.status.success(), "{example}: {stderr}");
+        let decoded: Vec<Value> = serde_json::Deserializer::from_str(&stdout)
+            .into_iter::<Value>()
+            .map(|v| v.expect("JSON"))
+            .flat_map(|v| {
+                if v["kind"] == "List" {
+                    v["items"].as_array().cloned().unwrap_or_default()
+                } else {
+                    vec![v]
                 }
-                assert_eq!(
-                    seen,
-                    ours,
-                    "{}: kubectl read something else",
-                    file.display()
-                );
-                checked += 1;
+            })
+            .collect();
+        assert_eq!(decoded.len(), files.len(), "{example}");
+        for (file, mut seen) in files.iter().zip(decoded) {
+            let ours: Value = serde_saphyr::from_str(&std::fs::read_to_string(file).expect("read"))
+                .expect("our YAML");
+            if let Some(labels) = seen
+                .pointer_mut("/metadata/labels")
+                .and_then(Value::as_object_mut)
+            {
+                labels.remove("x");
+                if labels.is_empty() {
+                    seen["metadata"]
+                        .as_object_mut()
+                        .expect("metadata")
+                        .remove("labels");
+                }
             }
+            assert_eq!(
+                seen,
+                ours,
+                "{}: kubectl read something else",
+                file.display()
+            );
+            checked += 1;
         }
     }
     assert!(checked > 300, "only {checked} files checked");

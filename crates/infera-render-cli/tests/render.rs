@@ -134,54 +134,37 @@ fn kubectl_kustomize_builds_every_region_offline() {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    for example in examples() {
-        for (phase, extra) in [
-            ("1", vec![]),
-            ("2", vec!["--seed-connection-string", TEST_SEED]),
-        ] {
-            let out = dir
-                .path()
-                .join(format!("{}-{phase}", example.replace('/', "_")));
-            let out_arg = out.to_str().expect("utf-8").to_owned();
-            let mut args = vec!["render", "-f", example.as_str(), "-o", out_arg.as_str()];
-            args.extend(extra);
-            assert_eq!(run(&args).code, 0, "{example}");
-            for region in std::fs::read_dir(&out)
-                .expect("read")
-                .filter_map(Result::ok)
-                .filter(|e| e.path().is_dir())
-            {
-                let output = Command::new(&kubectl)
-                    .arg("kustomize")
-                    .arg(region.path())
-                    .env_clear()
-                    .output()
-                    .expect("run kubectl");
-                let stderr = String::from_utf8_lossy(&output.stderr);
-                assert!(
-                    output.status.success(),
-                    "{example} {}: {stderr}",
-                    region.path().display()
-                );
-                let built = String::from_utf8_lossy(&output.stdout);
-                let kinds: Vec<&str> = built
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("kind: "))
-                    .collect();
-                let files = std::fs::read_to_string(region.path().join("kustomization.yaml"))
-                    .expect("read");
-                let listed: Vec<&str> = files.lines().filter(|l| l.starts_with("- ")).collect();
-                assert_eq!(
-                    kinds.len(),
-                    listed.len(),
-                    "{example}: kustomize dropped or added objects"
-                );
-                assert_eq!(
-                    kinds.first(),
-                    Some(&"Namespace"),
-                    "{example}: the Namespace comes first"
-                );
-            }
+    for (example, regions) in common::render_examples_in_both_phases(dir.path()) {
+        for region in regions {
+            let output = Command::new(&kubectl)
+                .arg("kustomize")
+                .arg(&region)
+                .env_clear()
+                .output()
+                .expect("run kubectl");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                output.status.success(),
+                "{example} {}: {stderr}",
+                region.display()
+            );
+            let built = String::from_utf8_lossy(&output.stdout);
+            let kinds: Vec<&str> = built
+                .lines()
+                .filter_map(|l| l.strip_prefix("kind: "))
+                .collect();
+            let files = std::fs::read_to_string(region.join("kustomization.yaml")).expect("read");
+            let listed: Vec<&str> = files.lines().filter(|l| l.starts_with("- ")).collect();
+            assert_eq!(
+                kinds.len(),
+                listed.len(),
+                "{example}: kustomize dropped or added objects"
+            );
+            assert_eq!(
+                kinds.first(),
+                Some(&"Namespace"),
+                "{example}: the Namespace comes first"
+            );
         }
     }
 }

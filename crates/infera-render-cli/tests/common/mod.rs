@@ -77,6 +77,34 @@ pub fn examples() -> Vec<String> {
     names
 }
 
+/// Every example rendered with `-o` below `dir`, in bootstrap phase 1 (as written) and phase 2
+/// (with [`TEST_SEED`]): `(label, region folders, sorted)` per render.
+pub fn render_examples_in_both_phases(dir: &Path) -> Vec<(String, Vec<std::path::PathBuf>)> {
+    let mut out = Vec::new();
+    for example in examples() {
+        for (phase, extra) in [
+            ("1", vec![]),
+            ("2", vec!["--seed-connection-string", TEST_SEED]),
+        ] {
+            let folder = dir.join(format!("{}-{phase}", example.replace('/', "_")));
+            let folder_arg = folder.to_str().expect("utf-8").to_owned();
+            let mut args = vec!["render", "-f", example.as_str(), "-o", folder_arg.as_str()];
+            args.extend(extra);
+            let result = run(&args);
+            assert_eq!(result.code, 0, "{example}: {}", result.stderr);
+            let mut regions: Vec<std::path::PathBuf> = std::fs::read_dir(&folder)
+                .expect("read the output folder")
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|path| path.is_dir())
+                .collect();
+            regions.sort();
+            out.push((format!("{example} (phase {phase})"), regions));
+        }
+    }
+    out
+}
+
 /// insta settings that write snapshots to `golden/<folder>/` at the workspace root.
 pub fn golden(folder: &str) -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
