@@ -234,15 +234,17 @@ pub fn write(
     if !conflicts.is_empty() {
         return Err(WriteError::Conflicts(conflicts));
     }
-    let manifest = manifest_text(&next_manifest);
     // Nothing to change: touch nothing, not even the manifest.
-    if actions.is_empty()
-        && stale.is_empty()
-        && fs::read(dir.join(MANIFEST)).is_ok_and(|current| current == manifest.as_bytes())
-    {
+    if actions.is_empty() && stale.is_empty() && next_manifest == previous {
         return Ok(report);
     }
-    commit(dir, &actions, &stale, &manifest, &mut report)?;
+    commit(
+        dir,
+        &actions,
+        &stale,
+        &manifest_text(&next_manifest),
+        &mut report,
+    )?;
     Ok(report)
 }
 

@@ -69,6 +69,16 @@ fn plugin_home(dir: &Path) -> PathBuf {
     home
 }
 
+/// `kubectl kustomize --enable-alpha-plugins DIR` with the plugin home of [`plugin_home`].
+fn kustomize_with_plugin(kubectl: &Path, home: &Path, dir: &Path) -> Output {
+    Command::new(kubectl)
+        .args(["kustomize", "--enable-alpha-plugins"])
+        .arg(dir)
+        .env("KUSTOMIZE_PLUGIN_HOME", home)
+        .output()
+        .expect("run kubectl")
+}
+
 #[test]
 fn kustomize_legacy_exec_plugin_builds_every_region() {
     let Some(kubectl) = tool("kubectl") else {
@@ -78,12 +88,8 @@ fn kustomize_legacy_exec_plugin_builds_every_region() {
     let home = plugin_home(dir.path());
     let spec = "examples/kustomize/spec/inferadb.yaml";
     for region in ["us-west-1", "eu-central-1"] {
-        let output = Command::new(&kubectl)
-            .args(["kustomize", "--enable-alpha-plugins"])
-            .arg(workspace().join("examples/kustomize").join(region))
-            .env("KUSTOMIZE_PLUGIN_HOME", &home)
-            .output()
-            .expect("run kubectl");
+        let folder = workspace().join("examples/kustomize").join(region);
+        let output = kustomize_with_plugin(&kubectl, &home, &folder);
         let (stdout, stderr) = text(&output);
         assert!(output.status.success(), "{region}: {stderr}");
         assert_eq!(
@@ -106,12 +112,7 @@ fn kustomize_legacy_exec_plugin_builds_every_region() {
         "generators:\n- spec.yaml\n",
     )
     .expect("write");
-    let output = Command::new(&kubectl)
-        .args(["kustomize", "--enable-alpha-plugins"])
-        .arg(&broken)
-        .env("KUSTOMIZE_PLUGIN_HOME", &home)
-        .output()
-        .expect("run kubectl");
+    let output = kustomize_with_plugin(&kubectl, &home, &broken);
     let (_, stderr) = text(&output);
     assert!(!output.status.success());
     assert!(
@@ -121,12 +122,7 @@ fn kustomize_legacy_exec_plugin_builds_every_region() {
 
     // Failure: several regions and no region annotation.
     std::fs::copy(workspace().join(spec), broken.join("spec.yaml")).expect("copy");
-    let output = Command::new(&kubectl)
-        .args(["kustomize", "--enable-alpha-plugins"])
-        .arg(&broken)
-        .env("KUSTOMIZE_PLUGIN_HOME", &home)
-        .output()
-        .expect("run kubectl");
+    let output = kustomize_with_plugin(&kubectl, &home, &broken);
     let (_, stderr) = text(&output);
     assert!(!output.status.success());
     assert!(
@@ -331,19 +327,22 @@ impl Helm {
     }
 }
 
+/// `helm template` arguments that run the installed plugin on `spec` for `region`.
 fn post_renderer_args(spec: &Path, region: &str) -> Vec<String> {
-    ["-f", spec.to_str().expect("utf-8"), "--region", region]
-        .iter()
-        .map(|arg| format!("--post-renderer-args={arg}"))
-        .collect()
+    let mut args = vec!["--post-renderer".to_owned(), "infera-render".to_owned()];
+    args.extend(
+        ["-f", spec.to_str().expect("utf-8"), "--region", region]
+            .iter()
+            .map(|arg| format!("--post-renderer-args={arg}")),
+    );
+    args
 }
 
 #[test]
 fn helm4_post_renderer_plugin_wires_the_chart() {
     let Some(helm) = Helm::new() else { return };
     let spec = workspace().join("examples/two-region-satellites.yaml");
-    let mut args = vec!["--post-renderer".to_owned(), "infera-render".to_owned()];
-    args.extend(post_renderer_args(&spec, "us-west-1"));
+    let args = post_renderer_args(&spec, "us-west-1");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let output = helm.template(&args);
     let (stdout, stderr) = text(&output);
@@ -443,8 +442,7 @@ fn helm4_post_renderer_plugin_wires_the_chart() {
 fn helm4_post_renderer_failures_reach_the_user() {
     let Some(helm) = Helm::new() else { return };
     let spec = workspace().join("tests/invalid/47-duplicate-priority.yaml");
-    let mut args = vec!["--post-renderer".to_owned(), "infera-render".to_owned()];
-    args.extend(post_renderer_args(&spec, "us-west-1"));
+    let args = post_renderer_args(&spec, "us-west-1");
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let output = helm.template(&args);
     let (_, stderr) = text(&output);

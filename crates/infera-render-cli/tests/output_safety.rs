@@ -8,20 +8,11 @@
 
 mod common;
 
-use common::{TEST_SEED, binary, run, tree, workspace};
+use common::{TEST_SEED, binary, render_into, tree, workspace};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-
-fn render_into(spec: &str, out: &Path, seeded: bool) -> common::Run {
-    let out = out.to_str().expect("utf-8 path");
-    let mut args = vec!["render", "-f", spec, "-o", out];
-    if seeded {
-        args.extend(["--seed-connection-string", TEST_SEED]);
-    }
-    run(&args)
-}
 
 /// The tree without the manifest and without the given foreign files.
 fn own_files(dir: &Path, foreign: &[&str]) -> BTreeMap<String, Vec<u8>> {

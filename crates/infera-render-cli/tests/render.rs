@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TEST_SEED, examples, golden, run, tool, tree, tree_text, workspace};
+use common::{TEST_SEED, examples, golden, render_into, run, tool, tree, tree_text, workspace};
 use std::process::Command;
 
 fn has_seed(example: &str) -> bool {
@@ -20,26 +20,20 @@ fn every_example_renders_its_golden_tree_in_both_phases() {
             .trim_start_matches("examples/")
             .trim_end_matches(".yaml")
             .to_owned();
-        let mut phases = vec![(name.clone(), Vec::<&str>::new())];
+        let mut phases = vec![(name.clone(), false)];
         if !has_seed(&example) {
-            phases.push((
-                format!("{name}-seeded"),
-                vec!["--seed-connection-string", TEST_SEED],
-            ));
+            phases.push((format!("{name}-seeded"), true));
         }
-        for (snapshot, extra) in phases {
+        for (snapshot, seeded) in phases {
             let out = dir.path().join(&snapshot);
-            let out_arg = out.to_str().expect("utf-8").to_owned();
-            let mut args = vec!["render", "-f", example.as_str(), "-o", out_arg.as_str()];
-            args.extend(extra.iter().copied());
-            let result = run(&args);
+            let result = render_into(&example, &out, seeded);
             assert_eq!(result.code, 0, "{snapshot}:\n{}", result.stderr);
             assert!(
                 result.stdout.is_empty(),
                 "{snapshot}: -o writes nothing to stdout"
             );
             let multi_dc = result.stderr.contains("bootstrap phase 1 of 2");
-            if extra.is_empty() && !has_seed(&example) {
+            if !seeded && !has_seed(&example) {
                 // Phase 1 says so on stderr, exactly when there is more than one datacenter.
                 let plan = run(&["plan", "-f", &example]);
                 assert_eq!(
@@ -173,29 +167,15 @@ fn kubectl_kustomize_builds_every_region_offline() {
 fn a_failed_run_leaves_the_output_folder_as_it_was() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
-    let out_arg = out.to_str().expect("utf-8");
     assert_eq!(
-        run(&[
-            "render",
-            "-f",
-            "examples/two-region-satellites.yaml",
-            "-o",
-            out_arg
-        ])
-        .code,
+        render_into("examples/two-region-satellites.yaml", &out, false).code,
         0
     );
     std::fs::write(out.join("notes.txt"), "mine").expect("write");
     let before = tree(&out);
 
     // An invalid spec: nothing is written.
-    let invalid = run(&[
-        "render",
-        "-f",
-        "tests/invalid/47-duplicate-priority.yaml",
-        "-o",
-        out_arg,
-    ]);
+    let invalid = render_into("tests/invalid/47-duplicate-priority.yaml", &out, false);
     assert_eq!(invalid.code, 1);
     assert_eq!(
         before,
@@ -207,15 +187,7 @@ fn a_failed_run_leaves_the_output_folder_as_it_was() {
     let foreign = out.join("eu-central-1/foundationdbcluster-inferadb-fdb-eu-central-1a.yaml");
     std::fs::write(&foreign, "my own file\n").expect("write");
     let before = tree(&out);
-    let conflict = run(&[
-        "render",
-        "-f",
-        "examples/two-region-satellites.yaml",
-        "-o",
-        out_arg,
-        "--seed-connection-string",
-        TEST_SEED,
-    ]);
+    let conflict = render_into("examples/two-region-satellites.yaml", &out, true);
     assert_eq!(conflict.code, 3, "{}", conflict.stderr);
     assert!(
         conflict.stderr.contains("eu-central-1/foundationdbcluster-inferadb-fdb-eu-central-1a.yaml exists and was not written by infera-render"),
@@ -229,13 +201,7 @@ fn a_failed_run_leaves_the_output_folder_as_it_was() {
     );
     // An edited file of ours is refused too.
     std::fs::write(out.join("us-west-1/namespace-inferadb.yaml"), "edited\n").expect("edit");
-    let edited = run(&[
-        "render",
-        "-f",
-        "examples/two-region-satellites.yaml",
-        "-o",
-        out_arg,
-    ]);
+    let edited = render_into("examples/two-region-satellites.yaml", &out, false);
     assert_eq!(edited.code, 3);
     assert!(
         edited
@@ -257,15 +223,7 @@ fn a_failed_run_leaves_the_output_folder_as_it_was() {
 
     // Without the conflict, phase 2 replaces phase 1 and keeps the foreign file.
     std::fs::remove_file(&foreign).expect("rm");
-    let seeded = run(&[
-        "render",
-        "-f",
-        "examples/two-region-satellites.yaml",
-        "-o",
-        out_arg,
-        "--seed-connection-string",
-        TEST_SEED,
-    ]);
+    let seeded = render_into("examples/two-region-satellites.yaml", &out, true);
     assert_eq!(seeded.code, 0, "{}", seeded.stderr);
     assert_eq!(
         std::fs::read_to_string(out.join("notes.txt")).expect("read"),
@@ -283,15 +241,7 @@ fn a_failed_run_leaves_the_output_folder_as_it_was() {
     std::fs::rename(&region, &moved).expect("move region");
     std::os::unix::fs::symlink(outside.path(), &region).expect("symlink");
     let before = tree(&out);
-    let through = run(&[
-        "render",
-        "-f",
-        "examples/two-region-satellites.yaml",
-        "-o",
-        out_arg,
-        "--seed-connection-string",
-        TEST_SEED,
-    ]);
+    let through = render_into("examples/two-region-satellites.yaml", &out, true);
     assert_eq!(through.code, 3, "{}", through.stderr);
     assert!(
         through.stderr.contains("is a symbolic link"),

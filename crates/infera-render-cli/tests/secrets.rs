@@ -68,6 +68,17 @@ fn secrets_in(text: &str) -> Vec<&'static str> {
     found
 }
 
+/// What a mode writes on standard output, and so how it is scanned.
+#[derive(Clone, Copy)]
+enum Stdout {
+    /// Messages and explanations: no secret at all.
+    Messages,
+    /// Kubernetes objects (a YAML stream or a `ResourceList`).
+    Objects,
+    /// The module outputs (JSON).
+    Outputs,
+}
+
 /// What a run may reveal where it belongs.
 #[derive(Clone, Copy)]
 struct Allowed {
@@ -357,32 +368,18 @@ fn no_mode_leaks_a_secret() {
     let mut runs = 0;
     let mut check = |label: String,
                      result: common::Run,
+                     stdout: Stdout,
                      expected_code: i32,
                      allowed: Allowed,
                      findings: &mut Vec<Finding>| {
         runs += 1;
         assert_eq!(result.code, expected_code, "{label}: {}", result.stderr);
         scan_text(&format!("{label} stderr"), &result.stderr, findings);
-        if label.contains(" outputs ") {
-            scan_outputs(
-                &format!("{label} stdout"),
-                &result.stdout,
-                allowed,
-                findings,
-            );
-        } else if label.contains(" render ")
-            || label.contains(" krm")
-            || label.contains(" post-render")
-            || label.contains(" plugin")
-        {
-            scan_stream(
-                &format!("{label} stdout"),
-                &result.stdout,
-                allowed,
-                findings,
-            );
-        } else {
-            scan_text(&format!("{label} stdout"), &result.stdout, findings);
+        let label = format!("{label} stdout");
+        match stdout {
+            Stdout::Outputs => scan_outputs(&label, &result.stdout, allowed, findings),
+            Stdout::Objects => scan_stream(&label, &result.stdout, allowed, findings),
+            Stdout::Messages => scan_text(&label, &result.stdout, findings),
         }
     };
 
@@ -412,6 +409,11 @@ fn no_mode_leaks_a_secret() {
                     check(
                         format!("{name}: {command} {}", args[3..].join(" ")),
                         run(&args),
+                        match command {
+                            "outputs" => Stdout::Outputs,
+                            "render" => Stdout::Objects,
+                            _ => Stdout::Messages,
+                        },
                         if ok { 0 } else { 1 },
                         allowed,
                         &mut findings,
@@ -469,7 +471,14 @@ fn no_mode_leaks_a_secret() {
         (&misplaced, "misplaced", 1, NOTHING),
     ] {
         let result = run_with_stdin(&["krm"], resource_list(spec).as_bytes());
-        check(format!("{name}: krm"), result, code, allowed, &mut findings);
+        check(
+            format!("{name}: krm"),
+            result,
+            Stdout::Objects,
+            code,
+            allowed,
+            &mut findings,
+        );
     }
     let broken_list = format!(
         "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig: {{spec: {{tailscale: {{auth_key: {BROKEN_KEY}, [\n"
@@ -477,6 +486,7 @@ fn no_mode_leaks_a_secret() {
     check(
         "broken: krm".to_owned(),
         run_with_stdin(&["krm"], broken_list.as_bytes()),
+        Stdout::Objects,
         1,
         NOTHING,
         &mut findings,
@@ -492,6 +502,7 @@ fn no_mode_leaks_a_secret() {
         check(
             format!("{name}: plugin"),
             legacy_plugin(spec),
+            Stdout::Objects,
             code,
             allowed,
             &mut findings,
@@ -524,6 +535,7 @@ fn no_mode_leaks_a_secret() {
         check(
             format!("{name}: post-render {}", args[5..].join(" ")),
             result,
+            Stdout::Objects,
             code,
             allowed,
             &mut findings,

@@ -77,20 +77,24 @@ pub fn examples() -> Vec<String> {
     names
 }
 
+/// `infera-render render -f SPEC -o OUT`, in phase 2 (with [`TEST_SEED`]) when `seeded`.
+pub fn render_into(spec: &str, out: &Path, seeded: bool) -> Run {
+    let out = out.to_str().expect("utf-8 path");
+    let mut args = vec!["render", "-f", spec, "-o", out];
+    if seeded {
+        args.extend(["--seed-connection-string", TEST_SEED]);
+    }
+    run(&args)
+}
+
 /// Every example rendered with `-o` below `dir`, in bootstrap phase 1 (as written) and phase 2
 /// (with [`TEST_SEED`]): `(label, region folders, sorted)` per render.
 pub fn render_examples_in_both_phases(dir: &Path) -> Vec<(String, Vec<std::path::PathBuf>)> {
     let mut out = Vec::new();
     for example in examples() {
-        for (phase, extra) in [
-            ("1", vec![]),
-            ("2", vec!["--seed-connection-string", TEST_SEED]),
-        ] {
+        for (phase, seeded) in [("1", false), ("2", true)] {
             let folder = dir.join(format!("{}-{phase}", example.replace('/', "_")));
-            let folder_arg = folder.to_str().expect("utf-8").to_owned();
-            let mut args = vec!["render", "-f", example.as_str(), "-o", folder_arg.as_str()];
-            args.extend(extra);
-            let result = run(&args);
+            let result = render_into(&example, &folder, seeded);
             assert_eq!(result.code, 0, "{example}: {}", result.stderr);
             let mut regions: Vec<std::path::PathBuf> = std::fs::read_dir(&folder)
                 .expect("read the output folder")
