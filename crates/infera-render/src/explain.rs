@@ -1,7 +1,9 @@
 //! The human-readable plan printed by `infera-render plan`: regions, datacenters, roles, FDB
 //! priorities and their conversion, satellites, bootstrap phases, trade-offs and warnings.
 
+use crate::model::failure::Layout;
 use crate::plan::{Bootstrap, DatacenterKind, Plan, RegionRole};
+use crate::resilience;
 use std::fmt::Write;
 
 /// Lays out rows as left-aligned columns separated by two spaces.
@@ -179,8 +181,14 @@ pub fn explain(plan: &Plan) -> String {
                 let priority = plan.fdb_regions[index].primary.fdb_priority;
                 if index == 0 {
                     format!("FDB priority {priority}: the active region")
+                } else if priority >= 0 {
+                    format!(
+                        "FDB priority {priority}: can become active by itself (>= 0; see If this is lost)"
+                    )
                 } else {
-                    format!("FDB priority {priority}: automatic failover target (>= 0)")
+                    format!(
+                        "FDB priority {priority}: holds no replica and never becomes active (usable_regions 1)"
+                    )
                 }
             }
             RegionRole::Satellite => "satellite priorities inside each FDB region".to_owned(),
@@ -251,6 +259,9 @@ pub fn explain(plan: &Plan) -> String {
         }
     }
 
+    out.push_str(&configuration_changes(plan));
+    out.push_str(&coordinators(plan));
+    out.push_str(&failures(plan));
     out.push_str(&network(plan));
 
     let notes = trade_offs(plan);
@@ -270,6 +281,136 @@ pub fn explain(plan: &Plan) -> String {
         }
     }
     out
+}
+
+/// Which object changes the database configuration.
+fn configuration_changes(plan: &Plan) -> String {
+    let count = plan.datacenters.len();
+    if count < 2 {
+        return String::new();
+    }
+    let configuring = &plan.datacenters[plan.configuring_datacenter];
+    let others = if count == 2 {
+        "the other object".to_owned()
+    } else {
+        format!("the other {} objects", count - 1)
+    };
+    format!(
+        "\nConfiguration changes\n  only {} changes the database configuration (automationOptions.configureDatabase: false on {others}), so the operators of different regions never undo each other's staged changes, whatever order the regions are applied in\n",
+        configuring.resource_name,
+    )
+}
+
+/// Where the operator places the coordinators, and the nodes each datacenter needs.
+fn coordinators(plan: &Plan) -> String {
+    let complete = plan.failures.complete();
+    let analysis = &complete.analysis;
+    let per_datacenter = if analysis.per_datacenter_limit < analysis.coordinators {
+        format!(
+            "at most {} per datacenter and ",
+            analysis.per_datacenter_limit
+        )
+    } else {
+        String::new()
+    };
+    let mut out = format!(
+        "\nCoordinators ({}{}; {per_datacenter}1 per node; one FoundationDB pod per node assumed)\n",
+        analysis.coordinators,
+        if plan.failures.after_phase_two.is_some() {
+            " after phase 2"
+        } else {
+            ""
+        },
+    );
+    let mut rows = vec![vec![
+        "datacenter".to_owned(),
+        "coordinators".to_owned(),
+        "nodes needed".to_owned(),
+    ]];
+    for (index, coordinators, nodes) in resilience::nodes_needed(plan) {
+        rows.push(vec![
+            plan.datacenters[index].id.clone(),
+            coordinators.to_string(),
+            nodes.to_string(),
+        ]);
+    }
+    out.push_str(&table(&rows, "  "));
+    match &analysis.placement {
+        Ok(_) if complete.topology.datacenters.len() > 1 => out.push_str("  with every datacenter up, the operator places them as shown, and again whenever it replaces one; while datacenters are still joining it can place them differently (If this is lost counts the worst case). Nodes needed: distinct nodes with FoundationDB pods (one coordinator per node, one replica or log copy per node)\n"),
+        Ok(_) => out.push_str("  nodes needed: distinct nodes with FoundationDB pods (one coordinator per node, one replica per node)\n"),
+        Err(not_enough) => {
+            let _ = writeln!(
+                out,
+                "  the operator can choose only {} of {}: it keeps the phase-1 coordinators",
+                not_enough.chosen, not_enough.desired
+            );
+        }
+    }
+    // Item 7 of the FoundationDB review (U5): the fault domain stays the node. Making it the
+    // zone would allow at most one coordinator per zone (the operator's hard limit,
+    // OP@v2.33.0:internal/locality/locality.go:309-338), which three zones cannot satisfy.
+    let other_replica = complete.topology.usable_regions == 2;
+    for region in &plan.regions {
+        let spec_region = plan.region_spec(region.index);
+        if spec_region.zones.is_empty() && !region.datacenters.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {} lists no zones: its datacenter spreads over the cluster's zones and FoundationDB's fault domain is the node, so every replica of a shard can be in one zone; losing that zone makes those shards unavailable{}. List the region's zones to pin each datacenter to one",
+                region.id,
+                if other_replica {
+                    " until FoundationDB copies them back from the other region"
+                } else {
+                    ", and loses them if the zone does not come back (no other region holds a replica)"
+                }
+            );
+        }
+    }
+    out
+}
+
+/// The failure scenarios: of this output, and in phase 1 also after phase 2.
+fn failures(plan: &Plan) -> String {
+    let mut out = String::new();
+    let heading = match plan.bootstrap {
+        Bootstrap::PhaseOne { .. } => {
+            "If this is lost (this output, phase 1: the bootstrap datacenter alone)"
+        }
+        _ => "If this is lost",
+    };
+    failure_table(&mut out, heading, plan, &plan.failures.rendered);
+    if let Some(after) = &plan.failures.after_phase_two {
+        failure_table(&mut out, "If this is lost (after phase 2)", plan, after);
+    }
+    out
+}
+
+fn failure_table(
+    out: &mut String,
+    heading: &str,
+    plan: &Plan,
+    failure: &resilience::FailureAnalysis,
+) {
+    let _ = writeln!(out, "\n{heading}");
+    let mut rows = vec![vec![
+        "lost".to_owned(),
+        "recovery".to_owned(),
+        "data loss".to_owned(),
+        "coordinators left".to_owned(),
+    ]];
+    let table_rows = resilience::table(plan, failure);
+    for [lost, recovery, data_loss, left, _] in &table_rows {
+        rows.push(vec![
+            lost.clone(),
+            recovery.clone(),
+            data_loss.clone(),
+            left.clone(),
+        ]);
+    }
+    out.push_str(&table(&rows, "  "));
+    out.push_str("  what to do:\n");
+    for [lost, _, _, _, action] in &table_rows {
+        let _ = writeln!(out, "  - {lost}: {action}");
+    }
 }
 
 /// Engine, control and Tailscale per region.
@@ -322,26 +463,56 @@ fn trade_offs(plan: &Plan) -> Vec<String> {
             .iter()
             .any(|satellite| plan.datacenters[satellite.datacenter].region == fdb_region.region)
     });
-    if same_region_satellites {
+    let usable = plan.fdb_regions.len() == 2 && plan.spec.fearless_dr.usable_regions == 2;
+    if same_region_satellites && usable {
         notes.push(
-            "zone satellites: commits wait for a log write in another zone of the same cloud region (low added latency); losing the active datacenter loses no committed data".to_owned(),
+            "zone satellites: commits wait for a log write in another zone of the same cloud region (low added latency); they die with their region, so they cover the loss of a datacenter, not of the region".to_owned(),
         );
     }
+    let tail: Vec<usize> = match (
+        plan.fdb_regions.first(),
+        plan.spec.fearless_dr.satellite_redundancy_mode,
+    ) {
+        (Some(active), Some(mode)) if usable => active
+            .satellites
+            .iter()
+            .take(mode.satellite_datacenters())
+            .map(|satellite| satellite.datacenter)
+            .collect(),
+        _ => Vec::new(),
+    };
     for region in &plan.regions {
         match region.role {
+            RegionRole::Satellite if region.datacenters.iter().any(|dc| tail.contains(dc)) => notes.push(format!(
+                "{} is a satellite site that holds the log tail: every commit waits for a round trip to it",
+                region.id
+            )),
             RegionRole::Satellite => notes.push(format!(
-                "{} is a satellite site: every commit waits for a round trip to it; the cluster survives the loss of a whole region without losing committed data",
+                "{} is a fallback satellite site: commits wait for it only while the zone satellites are down; it holds coordinators but not the log tail",
                 region.id
             )),
-            RegionRole::Client => notes.push(format!(
-                "{} is a client region: it stores no FoundationDB data (FoundationDB keeps at most 2 regions); its engine and control reach the FDB regions across the network. Alternative: fdb_role: satellite (durable against a full region loss, but a cross-region round trip on every commit)",
-                region.id
-            )),
+            RegionRole::Client => {
+                let mut note = format!(
+                    "{} is a client region: it stores no FoundationDB data (FoundationDB keeps at most 2 regions); its engine and control reach the FDB regions across the network",
+                    region.id
+                );
+                let triplet = plan.failures.third_site.as_ref().is_some_and(|third| {
+                    third.region.as_deref() == Some(region.id.as_str())
+                        && third.alternatives.iter().any(|alternative| {
+                            alternative.layout == Layout::Triplet
+                                && alternative.every_region_loss_automatic()
+                        })
+                });
+                if triplet {
+                    note.push_str(". Alternative: the satellite site of both FDB regions (fdb_role: satellite, one zone per FDB region: the operator's triplet): the loss of any one region is then recovered automatically, at a cross-region round trip on every commit");
+                }
+                notes.push(note);
+            }
             RegionRole::FdbRegion(_) => {}
         }
     }
-    if plan.fdb_regions.len() == 2 && plan.spec.fearless_dr.usable_regions == 2 {
-        notes.push("usable_regions 2: both FDB regions hold a full replica; the DR region is asynchronously up to date and takes over automatically".to_owned());
+    if usable {
+        notes.push("usable_regions 2: both FDB regions hold a full replica; the DR region is asynchronously up to date (which losses it takes over from by itself: If this is lost)".to_owned());
     }
     notes
 }

@@ -36,6 +36,7 @@ pub use source::{Document, Form, MAX_SPEC_BYTES, SourceMap, parse_document};
 
 mod naming;
 mod plan;
+mod resilience;
 mod validate;
 
 pub use naming::{CLUSTER_FILE_KEY, fdb_cluster_file_config_map, fdb_cluster_name};
@@ -43,10 +44,12 @@ pub use plan::{
     Bootstrap, DatacenterKind, DatacenterPlan, DatacenterProcessCounts, DatacenterRef,
     FdbRegionPlan, Plan, PlanOptions, RegionPlan, RegionRole, plan,
 };
+pub use resilience::{FailureAnalysis, Failures, ThirdSite};
 pub use validate::version::Version;
 
 mod explain;
 mod integrations;
+pub mod model;
 mod render;
 
 pub use explain::explain;

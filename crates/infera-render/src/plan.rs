@@ -23,10 +23,16 @@
 //!    of a whole region, at the price of a cross-region round trip on every commit.
 //! 5. A `client` region runs no FDB process; its engine and control connect to the FDB cluster.
 //! 6. FoundationDB priorities (higher wins): the active (primary) region's primary datacenter
-//!    gets 1 and the other region's 0, so both are `>= 0` and FDB fails over automatically.
-//!    Satellites are numbered in preference order, highest first (`n`, ..., 1).
+//!    gets 1; the other region's gets 0 with `usable_regions` 2 (so FoundationDB can make it
+//!    active by itself) and -1 with `usable_regions` 1 (it holds no replica). Satellites are
+//!    numbered in preference order, highest first (`n`, ..., 1).
+//!
+//! The plan also holds what the operator and FoundationDB then do: which object changes the
+//! database configuration ([`Plan::configuring_datacenter`]) and what survives the loss of each
+//! datacenter and region ([`Plan::failures`], from [`crate::model`]).
 
 use crate::diagnostics::Diagnostics;
+use crate::resilience::{self, Failures};
 use crate::validate::{self, version::Version};
 use infera_spec::{MultiRegionSpec, Region};
 
@@ -59,6 +65,19 @@ pub struct Plan {
     pub coordinators: u32,
     /// Which bootstrap phase the output is for.
     pub bootstrap: Bootstrap,
+    /// Index into [`Plan::datacenters`] of the datacenter whose `FoundationDBCluster` changes
+    /// the database configuration; every other object has
+    /// `automationOptions.configureDatabase: false`. Each region's operator reconciles its own
+    /// objects and, holding the lock, configures the whole database toward its own object's
+    /// configuration (OP@v2.33.0:controllers/update_database_configuration.go:69-159); while
+    /// regions are applied one after another, two objects with different configurations would
+    /// undo each other's changes (fault_domains.md:109). It is the primary datacenter of the
+    /// first FDB region in the spec's `regions` list, which a planned switch (editing
+    /// `is_primary` and `priority` in place) does not change; in phase 1 the bootstrap
+    /// datacenter, the only object.
+    pub configuring_datacenter: usize,
+    /// What survives the loss of each datacenter and region.
+    pub failures: Failures,
     /// Warnings: the spec renders, but not everything does what the user may expect.
     pub warnings: Diagnostics,
 }
@@ -103,6 +122,24 @@ impl Plan {
                     self.region_ids()
                 )
             })
+    }
+
+    /// Region indices in the order `APPLY.md` applies them: regions that host datacenters
+    /// first, each group by rank.
+    #[must_use]
+    pub fn apply_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = self
+            .regions_by_rank()
+            .iter()
+            .map(|region| region.index)
+            .collect();
+        order.sort_by_key(|&index| {
+            (
+                self.regions[index].datacenters.is_empty(),
+                self.regions[index].rank,
+            )
+        });
+        order
     }
 
     /// The satellite redundancy mode, when any FDB region has satellites.
@@ -257,7 +294,7 @@ pub fn plan(spec: &MultiRegionSpec, options: &PlanOptions) -> Result<Plan, Diagn
         );
         return Err(diagnostics);
     };
-    Ok(Plan {
+    let mut plan = Plan {
         spec: spec.clone(),
         fdb_version,
         operator_version,
@@ -266,6 +303,13 @@ pub fn plan(spec: &MultiRegionSpec, options: &PlanOptions) -> Result<Plan, Diagn
         datacenters: topology.datacenters,
         coordinators: topology.coordinators,
         bootstrap: topology.bootstrap,
+        configuring_datacenter: topology.configuring_datacenter,
+        failures: Failures::default(),
         warnings: diagnostics,
-    })
+    };
+    plan.failures = resilience::failures(&plan);
+    for warning in resilience::warnings(&plan, &plan.failures) {
+        plan.warnings.push(warning);
+    }
+    Ok(plan)
 }

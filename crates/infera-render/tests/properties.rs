@@ -14,7 +14,10 @@ use infera_render::spec::{
 use infera_render::{RenderOptions, Severity, plan, render_with};
 use proptest::prelude::*;
 use serde_json::Value;
-use support::{TEST_SEED, read_like_yaml_1_1, region_rule_violations};
+use support::{
+    TEST_SEED, phase_two_problems, read_like_yaml_1_1, region_rule_violations, switch_problems,
+    switched,
+};
 
 /// Label values a YAML 1.1 reader would turn into booleans, numbers or dates if unquoted.
 const TRICKY_VALUES: [&str; 12] = [
@@ -224,6 +227,10 @@ fn spec(shape: &Shape) -> MultiRegionSpec {
     spec
 }
 
+fn plan_of(spec: &MultiRegionSpec) -> Result<infera_render::Plan, TestCaseError> {
+    plan(spec, &Default::default()).map_err(|e| TestCaseError::fail(format!("{e:?}")))
+}
+
 fn is_dns_label(value: &str) -> bool {
     !value.is_empty()
         && value.len() <= 63
@@ -350,6 +357,52 @@ proptest! {
                 prop_assert_eq!(read_like_yaml_1_1(&object.to_yaml()), object.value.clone());
             }
         }
+    }
+
+    #[test]
+    fn generated_specs_converge_and_switch_without_a_flip_back(shape in shape()) {
+        // The operators' staged change from phase 1 to phase 2, in APPLY.md's order, and a
+        // planned switch applied in APPLY.md's order and in its reverse.
+        let spec = spec(&shape);
+        let plan = plan(&spec, &Default::default()).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        if plan.datacenters.len() > 1 {
+            prop_assert_eq!(phase_two_problems(&spec), Vec::<String>::new());
+        }
+        if let Some(switched_spec) = switched(&spec) {
+            let after = plan_of(&switched_spec)?;
+            let mut order = after.apply_order();
+            prop_assert_eq!(switch_problems(&spec, &order), Vec::<String>::new());
+            order.reverse();
+            prop_assert_eq!(switch_problems(&spec, &order), Vec::<String>::new());
+        }
+    }
+
+    #[test]
+    fn automatic_recovery_never_without_a_coordinator_majority(shape in shape()) {
+        let spec = spec(&shape);
+        let options = RenderOptions {
+            seed_connection_string: shape.seeded.then(|| TEST_SEED.to_owned()),
+            ..RenderOptions::default()
+        };
+        let rendered = render_with(&spec, &options).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let failures = &rendered.plan.failures;
+        let mut analyses = vec![&failures.rendered.analysis, &failures.complete().analysis];
+        if let Some(third) = &failures.third_site {
+            analyses.extend(third.alternatives.iter().map(|alternative| &alternative.analysis));
+        }
+        for analysis in analyses {
+            for scenario in &analysis.scenarios {
+                if scenario.automatic {
+                    prop_assert!(2 * scenario.coordinators_left > scenario.coordinators, "{:?}", scenario);
+                    prop_assert!(!scenario.data_loss, "{:?}", scenario);
+                }
+                if let (Some(placed), Ok(_)) = (scenario.coordinators_left_placed, &analysis.placement) {
+                    prop_assert!(placed >= scenario.coordinators_left, "{:?}", scenario);
+                }
+            }
+        }
+        let listed = rendered.outputs["fearless_dr_config"]["failure_scenarios"].as_array().map_or(0, Vec::len);
+        prop_assert_eq!(listed, failures.rendered.analysis.scenarios.len());
     }
 
     #[test]

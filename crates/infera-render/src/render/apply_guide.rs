@@ -12,15 +12,21 @@ use std::fmt::Write;
 
 /// `kubectl` with the region's context (and kubeconfig, when the spec names one).
 pub(crate) fn kubectl(plan: &Plan, region: usize) -> String {
+    format!("kubectl{}", kubectl_flags(plan, region))
+}
+
+/// The region's ` --kubeconfig <path> --context <context>` (each when set), for commands such
+/// as kubectl plugins that take them after their own name.
+pub(crate) fn kubectl_flags(plan: &Plan, region: usize) -> String {
     let target = &plan.region_spec(region).kubernetes;
-    let mut command = "kubectl".to_owned();
+    let mut flags = String::new();
     if let Some(path) = &target.config_path {
-        command.push_str(&format!(" --kubeconfig {path}"));
+        flags.push_str(&format!(" --kubeconfig {path}"));
     }
     if let Some(context) = &target.config_context {
-        command.push_str(&format!(" --context {context}"));
+        flags.push_str(&format!(" --context {context}"));
     }
-    command
+    flags
 }
 
 /// The command that prints a datacenter's connection string.
@@ -39,22 +45,6 @@ fn fence(out: &mut String, lines: &[String]) {
         out.push('\n');
     }
     out.push_str("```\n\n");
-}
-
-/// Regions in apply order: those with datacenters first (by rank), then the others.
-fn apply_order(plan: &Plan) -> Vec<usize> {
-    let mut order: Vec<usize> = plan
-        .regions_by_rank()
-        .iter()
-        .map(|region| region.index)
-        .collect();
-    order.sort_by_key(|&index| {
-        (
-            plan.regions[index].datacenters.is_empty(),
-            plan.regions[index].rank,
-        )
-    });
-    order
 }
 
 fn region_steps(
@@ -158,18 +148,110 @@ fn region_steps(
         out,
         &[format!("{kubectl} apply --server-side -k {}/", region.id)],
     );
-    if !datacenters.is_empty() {
-        out.push_str("3. Wait until the operator reports the database available (the first reconciliation takes minutes):\n\n");
+    // In phase 2 the staged change needs every region, so the wait comes after the last one.
+    if !datacenters.is_empty() && !matches!(plan.bootstrap, Bootstrap::Seeded { .. }) {
+        out.push_str("3. Wait until the operator has fully reconciled it (the first reconciliation takes minutes):\n\n");
         let lines: Vec<String> = datacenters
             .iter()
-            .map(|&dc| {
-                format!(
-                    "{kubectl} -n {} wait foundationdbcluster/{} --for=jsonpath='{{.status.health.available}}'=true --timeout=30m",
-                    spec_region.namespace, plan.datacenters[dc].resource_name
-                )
-            })
+            .map(|&dc| reconciled_wait(plan, dc))
             .collect();
         fence(out, &lines);
+    }
+}
+
+/// A loop that returns once the operator has reconciled the current generation of a
+/// datacenter's `FoundationDBCluster` (`status.generations.reconciled == metadata.generation`),
+/// as upstream's own scripts wait (OP@v2.33.0:config/tests/multi_dc/functions.bash:13-35);
+/// `status.health.available` is true long before the staged configuration change ends.
+pub(crate) fn reconciled_wait(plan: &Plan, datacenter: usize) -> String {
+    let dc = &plan.datacenters[datacenter];
+    format!(
+        "until {} -n {} get foundationdbcluster {name} -o jsonpath='{{.metadata.generation}} {{.status.generations.reconciled}}' | awk '{{ ok = ($1 != \"\" && $1 == $2) }} END {{ exit !ok }}'; do echo 'waiting for {name} to reconcile'; sleep 15; done",
+        kubectl(plan, dc.region),
+        plan.region_spec(dc.region).namespace,
+        name = dc.resource_name,
+    )
+}
+
+/// The `fdbcli` command that writes `status json` to `status.json`, run in a storage pod of the
+/// active primary datacenter.
+fn status_json_command(plan: &Plan) -> String {
+    let active = &plan.datacenters[plan.fdb_regions[0].primary.datacenter];
+    let kubectl = kubectl(plan, active.region);
+    let namespace = &plan.region_spec(active.region).namespace;
+    format!(
+        "{kubectl} -n {namespace} exec $({kubectl} -n {namespace} get pod -l foundationdb.org/fdb-cluster-name={},foundationdb.org/fdb-process-class=storage -o name | head -n 1) -c foundationdb -- fdbcli --exec 'status json' > status.json",
+        active.resource_name
+    )
+}
+
+/// A `jq` program over `status json` that is true once FoundationDB runs the configuration
+/// this output asks for: `usable_regions`, each region's primary at its priority, and the
+/// coordinator count (FDB@7.3.43:fdbclient/Schemas.cpp: `cluster.configuration.usable_regions`,
+/// `cluster.configuration.regions[].datacenters[]`, `client.coordinators.coordinators[]`).
+pub(crate) fn status_check_filter(plan: &Plan) -> String {
+    let configuration = super::fdb_cluster::database_configuration(plan);
+    let priorities: Vec<String> = configuration
+        .primaries()
+        .map(|(id, priority)| format!("\"{id}\": {priority}"))
+        .collect();
+    format!(
+        ".cluster.configuration.usable_regions == {} and ([.cluster.configuration.regions[].datacenters[] | select((.satellite // 0) == 0) | {{(.id): .priority}}] | add) == {{{}}} and (.client.coordinators.coordinators | length) == {}",
+        configuration.usable_regions(),
+        priorities.join(", "),
+        plan.failures.rendered.analysis.coordinators
+    )
+}
+
+/// A `jq` program that prints how many coordinators each datacenter holds.
+pub(crate) const COORDINATOR_SPLIT_FILTER: &str = "[.cluster.processes[] | select(any(.roles[]?; .role == \"coordinator\")) | .locality.dcid] | group_by(.) | map(\"\\(.[0]): \\(length)\") | join(\", \")";
+
+/// After phase 2: wait until every object is reconciled, then check FoundationDB's own view.
+fn staged_change_check(out: &mut String, plan: &Plan) {
+    out.push_str("## Then: wait for the staged change\n\n");
+    if plan.fdb_regions.len() == 2 && plan.spec.fearless_dr.usable_regions == 2 {
+        out.push_str("The operator now changes the database configuration step by step (it adds the other region at priority -1, raises `usable_regions` to 2, waits until the data is copied there, then sets its final priority) and moves the coordinators. The failure scenarios below hold only once this has finished.\n\n");
+    } else {
+        out.push_str("The operator now adds the other datacenters to the database configuration. The failure scenarios below hold only once this has finished.\n\n");
+    }
+    out.push_str("1. Wait until every `FoundationDBCluster` is fully reconciled:\n\n");
+    let lines: Vec<String> = plan
+        .apply_order()
+        .into_iter()
+        .flat_map(|region| plan.regions[region].datacenters.clone())
+        .map(|dc| reconciled_wait(plan, dc))
+        .collect();
+    fence(out, &lines);
+    out.push_str("2. Check that FoundationDB runs the configuration this output asks for (needs `jq`; `true` when it does) and see where the coordinators are:\n\n");
+    fence(
+        out,
+        &[
+            status_json_command(plan),
+            format!("jq -e '{}' status.json", status_check_filter(plan)),
+            format!("jq -r '{COORDINATOR_SPLIT_FILTER}' status.json"),
+        ],
+    );
+    let analysis = &plan.failures.rendered.analysis;
+    let join_order_matters = analysis
+        .scenarios
+        .iter()
+        .any(|scenario| scenario.coordinators_left_placed != Some(scenario.coordinators_left));
+    if let (Ok(placement), true) = (&analysis.placement, join_order_matters) {
+        let expected: Vec<String> = plan
+            .failures
+            .rendered
+            .topology
+            .datacenters
+            .iter()
+            .zip(placement)
+            .filter(|(_, count)| **count > 0)
+            .map(|(dc, count)| format!("{}: {count}", dc.id))
+            .collect();
+        let _ = writeln!(
+            out,
+            "With every datacenter up when the operator chose them, the coordinators are `{}`; a split that puts more of them in one region (possible when a datacenter joined late) changes which losses the table below survives: each scenario's row counts the worst case.\n",
+            expected.join(", ")
+        );
     }
 }
 
@@ -248,6 +330,21 @@ fn prerequisites(out: &mut String, plan: &Plan) {
     }
 }
 
+/// How many distinct nodes each datacenter needs (`crate::resilience::nodes_needed`).
+fn nodes_section(out: &mut String, plan: &Plan) {
+    out.push_str("## Nodes\n\n");
+    out.push_str("FoundationDB's fault domain is the node: the operator puts at most one coordinator on a node, and FoundationDB one replica or log copy. With fewer nodes than below, the operator cannot place every coordinator (it keeps the old ones, and the failure scenarios of this file do not hold) or FoundationDB refuses the configuration. The operator only prefers to spread pods over nodes; make sure each datacenter's zone has these nodes for FoundationDB pods (one FoundationDB pod per node is what the scenarios assume):\n\n");
+    for (index, coordinators, nodes) in crate::resilience::nodes_needed(plan) {
+        let dc = &plan.datacenters[index];
+        let _ = writeln!(
+            out,
+            "- `{}` (region {}): at least {nodes} node(s); {coordinators} coordinator(s) once every datacenter is up",
+            dc.id, plan.regions[dc.region].id
+        );
+    }
+    out.push('\n');
+}
+
 /// Which containers run privileged, and why (DESIGN.md §5: every exception is documented).
 fn privileged_section(out: &mut String, plan: &Plan) {
     if !plan.spec.tailscale.enabled {
@@ -261,45 +358,154 @@ fn privileged_section(out: &mut String, plan: &Plan) {
     out.push_str("Caveat: a sidecar that accepts routes also accepts the route to its own region's pod CIDR (advertised by its own router). Depending on the CNI, traffic inside the region may then take the router path; test this on your CNI.\n\n");
 }
 
-/// Failover and failback: what changes in the spec, and which objects change.
+/// A markdown table cell: no line breaks, no column separators.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The failure table of `APPLY.md`, from the same rows as `plan`.
+fn failure_table(out: &mut String, plan: &Plan, failure: &crate::resilience::FailureAnalysis) {
+    out.push_str("| if this is lost | recovery | acknowledged commits lost | coordinators left | what to do |\n");
+    out.push_str("|---|---|---|---|---|\n");
+    for [lost, recovery, data_loss, left, action] in crate::resilience::table(plan, failure) {
+        let _ = writeln!(
+            out,
+            "| {} | {recovery} | {data_loss} | {} | {} |",
+            cell(&lost),
+            cell(&left),
+            cell(&action)
+        );
+    }
+    out.push('\n');
+}
+
+/// Failover and failback: what survives which loss (computed), and the procedures.
 fn failover_section(out: &mut String, plan: &Plan, spec_path: &str) {
+    out.push_str("## Failover and failback\n\n");
+    out.push_str("What happens when a datacenter or a whole region is lost, computed by infera-render from the operator's coordinator placement and FoundationDB's recovery rules. It assumes one FoundationDB pod per node, and counts the fewest coordinators that can be left whatever order the datacenters joined in. `automatic` means FoundationDB recovers by itself without losing an acknowledged commit.\n\n");
+    match &plan.bootstrap {
+        Bootstrap::PhaseOne { .. } => {
+            out.push_str("Until phase 2, the database is the bootstrap datacenter alone:\n\n");
+            failure_table(out, plan, &plan.failures.rendered);
+            if let Some(after) = &plan.failures.after_phase_two {
+                out.push_str(
+                    "Once phase 2 has been applied and its staged change has finished:\n\n",
+                );
+                failure_table(out, plan, after);
+            }
+        }
+        Bootstrap::Seeded { .. } => {
+            out.push_str("Once the staged change has finished (the wait and check above):\n\n");
+            failure_table(out, plan, &plan.failures.rendered);
+        }
+        Bootstrap::SingleDatacenter => failure_table(out, plan, &plan.failures.rendered),
+    }
     if plan.fdb_regions.len() < 2 {
         return;
     }
+    // A procedure is described when an action refers to it (APPLY.md: <name>).
+    let mut actions: Vec<String> = Vec::new();
+    for failure in std::iter::once(&plan.failures.rendered).chain(&plan.failures.after_phase_two) {
+        for row in crate::resilience::table(plan, failure) {
+            actions.push(row[4].clone());
+        }
+    }
+    let referred = |section: &str| {
+        actions
+            .iter()
+            .any(|action| action.contains(&format!("(APPLY.md: {section})")))
+    };
     let active = &plan.regions[plan.fdb_regions[0].region].id;
     let dr = &plan.regions[plan.fdb_regions[1].region].id;
-    out.push_str("## Failover and failback\n\n");
-    if plan.spec.fearless_dr.usable_regions == 2 {
-        let _ = writeln!(
-            out,
-            "- **Automatic failover.** Both regions' primary datacenters have a FoundationDB priority `>= 0` (`{active}`: 1, `{dr}`: 0), so when `{active}` fails, FoundationDB makes `{dr}` active by itself. Nothing to apply; engine and control in every region keep using the same cluster file."
-        );
-    } else {
-        let _ = writeln!(
-            out,
-            "- **No automatic failover yet.** With `usable_regions: 1`, `{dr}` holds no replica. Set `fearless_dr.usable_regions: 2` and re-render; the operator stages the change."
-        );
+    let active_dc = &plan.datacenters[plan.fdb_regions[0].primary.datacenter];
+    let configuring = &plan.datacenters[plan.configuring_datacenter].resource_name;
+    let usable_one = plan.spec.fearless_dr.usable_regions < 2;
+    out.push_str("### Planned switch\n\n");
+    let _ = writeln!(
+        out,
+        "To make `{dr}` the active region: in the spec, set `is_primary: true` and the lowest `priority` on `{dr}`, and `is_primary: false` and a higher `priority` on `{active}`, keeping the order of `regions`. Re-render with the current connection string (`infera-render render -f {spec_path} -o <this folder> --seed-connection-string \"$({})\"`): only the `FoundationDBCluster` objects change (their priorities swap), plus `outputs.json` and this file. Apply every region's bundle, in any order: only `{configuring}` changes the database configuration (the other objects have `automationOptions.configureDatabase: false`), so the switch happens once, when its region is applied, and never flips back. {}Then wait and check as after phase 2. The coordinators stay where they are.\n",
+        connection_string_command(plan, active_dc.region, &active_dc.resource_name),
+        if usable_one {
+            format!(
+                "With `usable_regions: 1` the operator first copies the data to `{dr}` (usable_regions 2 for a while), then swaps the priorities and drops the old replica. "
+            )
+        } else {
+            String::new()
+        }
+    );
+    if referred("Failback") {
+        failback(out, plan);
     }
-    let _ = writeln!(
-        out,
-        "- **Planned switch (make `{dr}` the primary).** In the spec, set `is_primary: true` and the lowest `priority` on `{dr}`, and `is_primary: false` and a higher `priority` on `{active}`. Re-render (`infera-render render -f {spec_path} -o <this folder> --seed-connection-string ...`): only the `FoundationDBCluster` objects change (their `databaseConfiguration.regions` priorities swap), plus `outputs.json` and this file. Apply every region's bundle; the operators reconfigure the database."
-    );
-    let _ = writeln!(
-        out,
-        "- **Failback.** Once `{active}` is healthy again and fully replicated (`fdbcli --exec status` shows the replication as healthy), swap the two regions back in the spec and re-render the same way."
-    );
-    let _ = writeln!(
-        out,
-        "- **Forced recovery.** If the active region is lost and had no surviving satellite, FoundationDB cannot recover on its own: `fdbcli --exec 'force_recovery_with_data_loss <datacenter id>'` in the surviving region discards the commits that had not reached it. Satellites (`fearless_dr.satellite_redundancy_mode`) avoid this."
-    );
+    if referred("Forced recovery") {
+        forced_recovery(out, plan);
+    }
+    if referred("Lost coordinators") {
+        lost_coordinators(out, plan);
+    }
+    if referred("Drop a lost region") {
+        drop_region(out, plan);
+    }
     if plan
         .regions
         .iter()
         .any(|region| matches!(region.role, RegionRole::Client))
     {
-        out.push_str("- **Client regions.** Their cluster file is a ConfigMap infera-render writes from the connection string (no operator runs there). When the coordinators change, re-render with the current `status.connectionString` of any datacenter and apply the client regions' bundles.\n");
+        out.push_str("### Client regions\n\nTheir cluster file is a ConfigMap infera-render writes from the connection string (no operator runs there). When the coordinators change, re-render with the current `status.connectionString` of any datacenter and apply the client regions' bundles.\n\n");
     }
-    out.push('\n');
+}
+
+/// The names the procedures use: the active and DR regions and their primary datacenters.
+fn fdb_pair(plan: &Plan) -> (&str, &str, &str, &str) {
+    let active = &plan.fdb_regions[0];
+    let dr = &plan.fdb_regions[1];
+    (
+        &plan.regions[active.region].id,
+        &plan.regions[dr.region].id,
+        &plan.datacenters[active.primary.datacenter].id,
+        &plan.datacenters[dr.primary.datacenter].id,
+    )
+}
+
+fn failback(out: &mut String, plan: &Plan) {
+    let (active, dr, active_dc, dr_dc) = fdb_pair(plan);
+    out.push_str("### Failback\n\n");
+    // The cluster controller moves the transaction subsystem back to the higher-priority
+    // region once it is healthy and caught up (FDB@7.3.43:fdbserver/include/fdbserver/ClusterController.actor.h:2419-2423).
+    let _ = writeln!(
+        out,
+        "After an automatic failover FoundationDB keeps running in `{dr_dc}`. Once `{active}` is healthy again and has caught up (`fdbcli --exec status` shows the replication as healthy), FoundationDB moves back by itself, since `{active_dc}` still has the higher priority; to keep `{dr}` active instead, make the planned switch above.\n"
+    );
+}
+
+fn forced_recovery(out: &mut String, plan: &Plan) {
+    let (active, _, _, dr_dc) = fdb_pair(plan);
+    out.push_str("### Forced recovery\n\n");
+    let _ = writeln!(
+        out,
+        "When the active region's log tail is lost but a majority of the coordinators survives, FoundationDB cannot recover by itself. In a pod of the surviving primary datacenter (`{dr_dc}` when `{active}` is lost), run `fdbcli --exec 'force_recovery_with_data_loss {dr_dc}'`: it discards the commits that had not reached it. Then drop the lost region (below).\n"
+    );
+}
+
+fn lost_coordinators(out: &mut String, plan: &Plan) {
+    out.push_str("### Lost coordinators\n\n");
+    if plan.operator_version.major >= 2 {
+        out.push_str("When a majority of the coordinators is lost, `fdbcli` cannot reach the database and no forced recovery can run. The kubectl-fdb plugin's `recover-multi-region-cluster` (the command in the table) copies the coordinator state of a surviving coordinator to new ones, rewrites the connection string, restarts the processes and forces a recovery, which can lose recent commits; it asks you to confirm that every pod of the cluster in the lost region is shut down. Then drop the lost region (below).\n\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "When a majority of the coordinators is lost, `fdbcli` cannot reach the database and no forced recovery can run. Operator v{}'s kubectl-fdb plugin has no `recover-multi-region-cluster`; follow the operator's \"Recover Lost Quorum Of Coordinators\" procedure (docs/manual/operations.md of operator v2.x): set `spec.skip: true` on every `FoundationDBCluster`, copy `coordination-0.fdq` and `coordination-1.fdq` from a surviving coordinator's `/var/fdb/data/1/` to the new coordinators, put the new connection string in the cluster-file ConfigMap, restart every fdbserver, run `fdbcli --exec 'force_recovery_with_data_loss <surviving primary datacenter>'` (it can lose recent commits), set the new connection string as `seed_connection_string` and re-render, then unset `spec.skip`. Then drop the lost region (below).\n",
+            plan.operator_version
+        );
+    }
+}
+
+fn drop_region(out: &mut String, plan: &Plan) {
+    let (active, dr, _, _) = fdb_pair(plan);
+    out.push_str("### Drop a lost region\n\n");
+    let _ = writeln!(
+        out,
+        "To run on without a lost region (for example `{active}`): in the spec, set `fdb_role: client` on it (or remove it), make the surviving region (`{dr}`) `is_primary: true` with the lowest `priority`, and set `fearless_dr.usable_regions: 1`. Re-render with the surviving datacenter's current connection string and apply the surviving regions: the operator gives the lost region a negative priority, lowers `usable_regions` and removes it. To bring the region back, make it an FDB region again and re-render: the operator adds it as in phase 2.\n"
+    );
 }
 
 /// The whole guide.
@@ -337,8 +543,9 @@ pub(crate) fn guide(plan: &Plan, options: &RenderOptions, bundles: &[RegionBundl
 
     out.push('\n');
     prerequisites(&mut out, plan);
+    nodes_section(&mut out, plan);
     out.push_str("## Steps\n\n");
-    for index in apply_order(plan) {
+    for index in plan.apply_order() {
         if let Some(bundle) = bundles.get(index) {
             region_steps(&mut out, plan, options, bundle, index, &rendered);
         }
@@ -365,22 +572,29 @@ pub(crate) fn guide(plan: &Plan, options: &RenderOptions, bundles: &[RegionBundl
         );
     }
 
+    if matches!(plan.bootstrap, Bootstrap::Seeded { .. }) {
+        staged_change_check(&mut out, plan);
+    }
     privileged_section(&mut out, plan);
     failover_section(&mut out, plan, spec_path);
     if !rendered.is_empty() {
         let active = &plan.datacenters[plan.fdb_regions[0].primary.datacenter];
         let region = active.region;
-        out.push_str("## Check\n\nFoundationDB's own view of the regions and datacenters:\n\n");
+        out.push_str("## Check\n\nFoundationDB's own view of the regions and datacenters, and how many coordinators each datacenter holds (needs `jq`):\n\n");
         fence(
             &mut out,
-            &[format!(
-                "{} -n {} exec $({} -n {} get pod -l foundationdb.org/fdb-cluster-name={},foundationdb.org/fdb-process-class=storage -o name | head -n 1) -c foundationdb -- fdbcli --exec 'status'",
-                kubectl(plan, region),
-                plan.region_spec(region).namespace,
-                kubectl(plan, region),
-                plan.region_spec(region).namespace,
-                active.resource_name
-            )],
+            &[
+                format!(
+                    "{} -n {} exec $({} -n {} get pod -l foundationdb.org/fdb-cluster-name={},foundationdb.org/fdb-process-class=storage -o name | head -n 1) -c foundationdb -- fdbcli --exec 'status'",
+                    kubectl(plan, region),
+                    plan.region_spec(region).namespace,
+                    kubectl(plan, region),
+                    plan.region_spec(region).namespace,
+                    active.resource_name
+                ),
+                status_json_command(plan),
+                format!("jq -r '{COORDINATOR_SPLIT_FILTER}' status.json"),
+            ],
         );
     }
     out

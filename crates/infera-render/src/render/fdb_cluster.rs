@@ -63,6 +63,8 @@ struct FoundationDbClusterSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     seed_connection_string: Option<String>,
     database_configuration: DatabaseConfiguration,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    automation_options: Option<AutomationOptions>,
     process_counts: ProcessCounts,
     processes: BTreeMap<&'static str, ProcessSettings>,
     routing: Routing,
@@ -77,6 +79,24 @@ pub struct DatabaseConfiguration {
     storage_engine: &'static str,
     usable_regions: u32,
     regions: Vec<FdbRegion>,
+}
+
+impl DatabaseConfiguration {
+    /// `usable_regions`.
+    pub(crate) fn usable_regions(&self) -> u32 {
+        self.usable_regions
+    }
+
+    /// Each region's primary datacenter and its priority.
+    pub(crate) fn primaries(&self) -> impl Iterator<Item = (&str, i32)> {
+        self.regions.iter().filter_map(|region| {
+            region
+                .datacenters
+                .iter()
+                .find(|dc| dc.satellite.is_none())
+                .map(|dc| (dc.id.as_str(), dc.priority))
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -94,6 +114,17 @@ struct FdbDatacenter {
     priority: i32,
     #[serde(skip_serializing_if = "Option::is_none")]
     satellite: Option<u8>,
+}
+
+/// `spec.automationOptions`: only `configureDatabase`, false on every object but the one that
+/// changes the database configuration ([`Plan::configuring_datacenter`]); the operator then
+/// skips its configuration step for that object
+/// (OP@v2.33.0:controllers/update_database_configuration.go:49-51; OP@v1.45.0 :45-47; the field
+/// is in both CRDs).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AutomationOptions {
+    configure_database: bool,
 }
 
 #[derive(Serialize)]
@@ -340,6 +371,11 @@ fn cluster(plan: &Plan, index: usize, configuration: &DatabaseConfiguration) -> 
             process_group_id_prefix: datacenter.process_group_id_prefix.clone(),
             seed_connection_string: seed,
             database_configuration: configuration.clone(),
+            automation_options: (index != plan.configuring_datacenter).then_some(
+                AutomationOptions {
+                    configure_database: false,
+                },
+            ),
             process_counts: ProcessCounts {
                 log: counts.log,
                 stateless: counts.stateless,

@@ -4,7 +4,7 @@
 //! Rendering cannot fail: every rule was checked when the plan was made. Each kind of output has
 //! its own module; this one only assembles them.
 
-mod apply_guide;
+pub(crate) mod apply_guide;
 mod crds;
 mod fdb_cluster;
 pub(crate) mod inferadb;

@@ -5,8 +5,10 @@ use super::fdb_cluster::rendered_datacenters;
 use super::inferadb::{App, cluster_file_source, rendered_apps};
 use super::operator::{OPERATOR_DEPLOYMENT, operator_image};
 use super::tailscale_names::{ROUTER_NAME, Workload, credential_secret};
+use crate::model::failure::Lost;
 use crate::naming::{CLUSTER_FILE_KEY, CLUSTER_FILE_PATH, fdb_cluster_file_config_map};
 use crate::plan::{Bootstrap, DatacenterKind, Plan, RegionRole};
+use crate::resilience::action;
 use serde_json::{Map, Value, json};
 
 fn role(plan: &Plan, region: usize) -> &'static str {
@@ -16,6 +18,31 @@ fn role(plan: &Plan, region: usize) -> &'static str {
         RegionRole::Satellite => "satellite",
         RegionRole::Client => "client",
     }
+}
+
+/// `fearless_dr_config.failure_scenarios`: what happens when each datacenter and each region of
+/// the rendered topology is lost (the same computation as `plan` and `APPLY.md`).
+fn failure_scenarios(plan: &Plan) -> Vec<Value> {
+    let rendered = &plan.failures.rendered;
+    rendered
+        .analysis
+        .scenarios
+        .iter()
+        .map(|scenario| {
+            let lost = match &scenario.lost {
+                Lost::Datacenter(id) => json!({"datacenter": id}),
+                Lost::Region(id) => json!({"region": id}),
+            };
+            json!({
+                "lost": lost,
+                "automatic": scenario.automatic,
+                "data_loss": scenario.data_loss,
+                "coordinators_left": scenario.coordinators_left,
+                "coordinators": scenario.coordinators,
+                "action": action(plan, &rendered.topology, scenario),
+            })
+        })
+        .collect()
 }
 
 /// The outputs document.
@@ -227,6 +254,7 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
             "satellite_logs": plan.satellites_in_use().then(|| spec.fearless_dr.satellite_logs_or_default()),
             "satellite_redundancy_mode": spec.fearless_dr.satellite_redundancy_mode.filter(|_| plan.satellites_in_use()).map(|mode| mode.as_str()),
             "regions": fearless_regions,
+            "failure_scenarios": failure_scenarios(plan),
         },
         "cluster_connection_info": {
             "fdb_cluster_file_path": CLUSTER_FILE_PATH,

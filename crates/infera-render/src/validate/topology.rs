@@ -3,6 +3,7 @@
 //! fdbclient/DatabaseConfiguration.cpp `isValid()`/`parse()`).
 
 use crate::diagnostics::{Diagnostic, Diagnostics, FieldPath};
+use crate::model::coordinators::desired_count;
 use crate::naming::{FDB_CLUSTER_NAME_MAX, PROCESS_GROUP_ID_PREFIX_MAX, fdb_cluster_name};
 use crate::plan::{
     Bootstrap, DatacenterKind, DatacenterPlan, DatacenterProcessCounts, DatacenterRef,
@@ -18,6 +19,24 @@ pub struct Topology {
     pub datacenters: Vec<DatacenterPlan>,
     pub coordinators: u32,
     pub bootstrap: Bootstrap,
+    pub configuring_datacenter: usize,
+}
+
+/// The FoundationDB priority of an FDB region's primary datacenter (higher wins). The active
+/// region's is 1. The DR region's is 0 with `usable_regions` 2, so FoundationDB can fail over to
+/// it by itself (FDB@7.3.43:documentation/sphinx/source/configuration.rst:649). With
+/// `usable_regions` 1 it is -1, the documented state of a region that holds no replica
+/// (configuration.rst:731): at 0 the operator would raise usable_regions to 2 to set that
+/// priority and then never be allowed to lower it again, since FoundationDB refuses to change
+/// usable_regions while two regions are >= 0 (MULTIPLE_ACTIVE_REGIONS,
+/// FDB@7.3.43:fdbclient/include/fdbclient/GenericManagementAPI.actor.h:351-360;
+/// `crate::model::staging` walks it).
+fn primary_priority(position: usize, usable_regions: u32) -> i32 {
+    match (position, usable_regions) {
+        (0, _) => 1,
+        (_, 2) => 0,
+        _ => -1,
+    }
 }
 
 fn region_path(index: usize) -> FieldPath {
@@ -30,25 +49,11 @@ fn fearless_path(key: &str) -> FieldPath {
 
 /// Copies of the data in each region's primary datacenter, and so the distinct nodes its storage
 /// and log processes need (fdb-multi-region.md §1.3, §6 rule 15).
-fn replicas(mode: RedundancyMode) -> u32 {
+pub(crate) fn replicas(mode: RedundancyMode) -> u32 {
     match mode {
         RedundancyMode::Single => 1,
         RedundancyMode::Double => 2,
         RedundancyMode::Triple | RedundancyMode::ThreeDataHall => 3,
-    }
-}
-
-/// Coordinators the operator recruits (OP v2.33.0 api/v1beta2/foundationdbcluster_types.go
-/// `DesiredCoordinatorCount`: 9 with more than one usable region or three_data_hall, else
-/// minimum fault domains + desired fault tolerance).
-fn coordinator_count(mode: RedundancyMode, usable_regions: u32) -> u32 {
-    if usable_regions > 1 || mode == RedundancyMode::ThreeDataHall {
-        return 9;
-    }
-    match mode {
-        RedundancyMode::Single => 1,
-        RedundancyMode::Double => 3,
-        RedundancyMode::Triple | RedundancyMode::ThreeDataHall => 5,
     }
 }
 
@@ -178,9 +183,7 @@ pub fn resolve(
             active: position == 0,
             primary: DatacenterRef {
                 datacenter: primaries[position],
-                // The active region's primary wins (1); the DR region's stays >= 0 so FDB fails
-                // over automatically (configuration.rst:663; fdb-multi-region.md §1.6).
-                fdb_priority: if position == 0 { 1 } else { 0 },
+                fdb_priority: primary_priority(position, spec.fearless_dr.usable_regions),
             },
             satellites,
         });
@@ -207,19 +210,33 @@ pub fn resolve(
         })
         .collect();
 
-    let topology = Topology {
-        coordinators: coordinator_count(spec.redundancy_mode, spec.fearless_dr.usable_regions),
-        bootstrap: match options
-            .seed_connection_string
-            .clone()
-            .or_else(|| spec.seed_connection_string.clone())
-        {
-            Some(connection_string) => Bootstrap::Seeded { connection_string },
-            None if datacenters.len() == 1 => Bootstrap::SingleDatacenter,
-            None => Bootstrap::PhaseOne {
-                datacenter: primaries[0],
-            },
+    // The first FDB region in the spec's order is the one whose primary changes the database
+    // configuration; a planned switch edits is_primary and priority in place, so it stays the
+    // same object (see `Plan::configuring_datacenter`). In phase 1 the bootstrap datacenter is
+    // the only object.
+    let configuring_datacenter = fdb_region_hosts
+        .iter()
+        .zip(&primaries)
+        .min_by_key(|(host, _)| **host)
+        .map_or(0, |(_, &primary)| primary);
+    let bootstrap = match options
+        .seed_connection_string
+        .clone()
+        .or_else(|| spec.seed_connection_string.clone())
+    {
+        Some(connection_string) => Bootstrap::Seeded { connection_string },
+        None if datacenters.len() == 1 => Bootstrap::SingleDatacenter,
+        None => Bootstrap::PhaseOne {
+            datacenter: primaries[0],
         },
+    };
+    let topology = Topology {
+        coordinators: desired_count(spec.redundancy_mode, spec.fearless_dr.usable_regions),
+        configuring_datacenter: match bootstrap {
+            Bootstrap::PhaseOne { datacenter } => datacenter,
+            _ => configuring_datacenter,
+        },
+        bootstrap,
         regions,
         fdb_regions,
         datacenters,
@@ -416,15 +433,16 @@ fn check_topology(
         );
     }
     if usable == 1 && fdb_region_count == 2 {
+        let active = region_id(topology.fdb_regions[0].region);
         let dr = region_id(topology.fdb_regions[1].region);
         diagnostics.push(
             Diagnostic::warning(
                 fearless_path("usable_regions"),
                 format!(
-                    "usable_regions=1: the DR region {dr} holds no replica and satellite logs are never recruited; only the active region stores data"
+                    "usable_regions=1: the DR region {dr} holds no replica: its datacenter is listed at FoundationDB priority -1, its processes join the cluster but hold no data and no transaction log, and satellite logs are never recruited; losing {active} loses the database"
                 ),
             )
-            .with_help("set fearless_dr.usable_regions: 2 for Fearless DR (the operator stages the change from 1 to 2 itself)"),
+            .with_help(format!("to make {dr} a replica later, set fearless_dr.usable_regions: 2 and re-render with the current connection string: the operator copies the data to {dr}, then raises its priority to 0 (automatic failover)")),
         );
     }
 
@@ -502,17 +520,6 @@ fn check_topology(
                 )
                 .with_help("set fearless_dr.satellite_redundancy_mode, e.g. one_satellite_double"),
             );
-        } else if fearless.enabled {
-            diagnostics.push(
-                Diagnostic::warning(
-                    role_path,
-                    format!(
-                        "every commit waits for a transaction-log write in satellite region {}: one cross-region round trip per commit, in exchange for surviving the loss of a whole region without data loss",
-                        region_id(host)
-                    ),
-                )
-                .with_help("for low commit latency, use zone satellites in the same cloud region instead (list zones and leave this region as a client)"),
-            );
         }
     }
     if fearless.satellite_logs.is_some() && !any_satellites {
@@ -521,7 +528,7 @@ fn check_topology(
                 .with_help("set fearless_dr.satellite_redundancy_mode and list a second zone per region (the Terraform module computed satellite_logs but never used it)"),
         );
     }
-    if fdb_region_count == 2 && !any_satellites {
+    if fdb_region_count == 2 && !any_satellites && usable == 2 {
         diagnostics.push(
             Diagnostic::warning(
                 fearless_path("satellite_redundancy_mode"),
@@ -547,11 +554,19 @@ fn check_topology(
         }
     }
 
-    if spec.redundancy_mode == RedundancyMode::ThreeDataHall && fdb_region_count == 2 {
-        diagnostics.push(Diagnostic::warning(
-            FieldPath::root().key("redundancy_mode"),
-            "three_data_hall together with regions is not covered by the operator's docs or tests",
-        ));
+    if spec.redundancy_mode == RedundancyMode::ThreeDataHall {
+        // The operator wants 9 coordinators in three_data_hall, at most 3 per data hall
+        // (OP@v2.33.0:internal/locality/locality.go:309-323), also for the initial cluster file
+        // (controllers/generate_initial_cluster_file.go:107-188). infera-render renders no
+        // data hall, so every process is in the same empty one: only 3 can be chosen and the
+        // cluster is never created.
+        diagnostics.push(
+            Diagnostic::error(
+                FieldPath::root().key("redundancy_mode"),
+                "three_data_hall needs every FoundationDB pod placed in one of three data halls, which infera-render does not render: the operator could choose only 3 of its 9 coordinators and would never create the cluster",
+            )
+            .with_help("use triple (3 replicas on 3 distinct nodes) and zones or satellites for cross-site durability"),
+        );
     }
 
     check_datacenters(spec, topology, diagnostics);
@@ -637,7 +652,7 @@ fn check_process_capacity(
     // Phase 1 (and a single-datacenter cluster): the bootstrap datacenter alone, usable_regions 1.
     if let Some(first) = topology.fdb_regions.first() {
         let datacenter = &topology.datacenters[first.primary.datacenter];
-        let wanted = coordinator_count(spec.redundancy_mode, 1);
+        let wanted = desired_count(spec.redundancy_mode, 1);
         if eligible(datacenter) < wanted {
             diagnostics.push(
                 Diagnostic::error(
@@ -669,14 +684,6 @@ fn check_process_capacity(
                     ),
                 )
                 .with_help("raise process counts (storage + log processes can be coordinators), or satellite_logs"),
-            );
-        } else if count == 2 {
-            diagnostics.push(
-                Diagnostic::warning(
-                    fearless_path("usable_regions"),
-                    "with 2 datacenters, one of them holds 5 of the 9 coordinators: losing it loses the coordinator quorum",
-                )
-                .with_help("add satellites (a second zone per region) so coordinators spread over more datacenters"),
             );
         }
     }

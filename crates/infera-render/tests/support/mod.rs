@@ -129,3 +129,124 @@ pub fn read_like_yaml_1_1(text: &str) -> Value {
     options.budget = None;
     serde_saphyr::from_str_with_options(text, options).expect("our YAML parses")
 }
+
+/// The operators' view of a region bundle's `FoundationDBCluster` objects.
+pub fn operators(
+    bundle: &infera_render::RegionBundle,
+) -> Vec<infera_render::model::staging::Operator> {
+    bundle
+        .objects
+        .iter()
+        .filter_map(|object| infera_render::model::staging::Operator::from_object(&object.value))
+        .map(|operator| operator.unwrap_or_else(|e| panic!("{}: {e}", bundle.id)))
+        .collect()
+}
+
+/// Every operator of a render.
+pub fn all_operators(rendered: &Rendered) -> Vec<infera_render::model::staging::Operator> {
+    rendered.regions.iter().flat_map(operators).collect()
+}
+
+/// The configuration every object of a render asks for (they are identical).
+pub fn desired(rendered: &Rendered) -> infera_render::model::config::DatabaseConfiguration {
+    let operators = all_operators(rendered);
+    let first = operators
+        .first()
+        .expect("a FoundationDBCluster")
+        .desired
+        .clone();
+    for operator in &operators {
+        assert_eq!(operator.desired, first, "{} differs", operator.name);
+    }
+    first
+}
+
+/// The applies of `rendered`, one per region with a `FoundationDBCluster`, in `order` (region
+/// indices).
+pub fn applies(rendered: &Rendered, order: &[usize]) -> Vec<infera_render::model::staging::Apply> {
+    order
+        .iter()
+        .map(|&index| &rendered.regions[index])
+        .map(|bundle| infera_render::model::staging::Apply {
+            label: bundle.id.clone(),
+            operators: operators(bundle),
+        })
+        .filter(|apply| !apply.operators.is_empty())
+        .collect()
+}
+
+/// Renders `spec` in phase 1 and phase 2 and walks the operators from the phase-1 database
+/// through the phase-2 applies in `APPLY.md`'s order; returns every problem (none = it
+/// converges to the phase-2 configuration with no flip-back).
+pub fn phase_two_problems(spec: &MultiRegionSpec) -> Vec<String> {
+    let mut unseeded = spec.clone();
+    unseeded.seed_connection_string = None;
+    let first = render_with(&unseeded, &RenderOptions::default()).expect("phase 1 renders");
+    let seeded = RenderOptions {
+        seed_connection_string: Some(TEST_SEED.to_owned()),
+        ..RenderOptions::default()
+    };
+    let second = render_with(spec, &seeded).expect("phase 2 renders");
+    let before = all_operators(&first);
+    assert_eq!(before.len(), 1, "phase 1 holds one FoundationDBCluster");
+    let walk = infera_render::model::staging::walk(
+        &before[0].desired,
+        &before,
+        &applies(&second, &second.plan.apply_order()),
+    );
+    walk.problems(&desired(&second))
+}
+
+/// The spec after a planned switch, as APPLY.md describes it: the DR region becomes primary
+/// with the lowest priority, the active one gets its priority; `regions` keeps its order.
+/// `None` without two FDB regions.
+pub fn switched(spec: &MultiRegionSpec) -> Option<MultiRegionSpec> {
+    let plan = infera_render::plan(spec, &Default::default()).ok()?;
+    let [active, dr] = plan.fdb_regions.as_slice() else {
+        return None;
+    };
+    let (a, d) = (active.region, dr.region);
+    let mut out = spec.clone();
+    let (pa, pd) = (out.regions[a].priority, out.regions[d].priority);
+    out.regions[a].priority = pd;
+    out.regions[d].priority = pa;
+    out.regions[a].is_primary = false;
+    out.regions[d].is_primary = true;
+    Some(out)
+}
+
+/// Walks a planned switch: the database runs `spec`'s phase-2 configuration with its objects,
+/// then the switched render's regions are applied in `order` (region indices); returns every
+/// problem.
+pub fn switch_problems(spec: &MultiRegionSpec, order: &[usize]) -> Vec<String> {
+    let seeded = RenderOptions {
+        seed_connection_string: Some(TEST_SEED.to_owned()),
+        ..RenderOptions::default()
+    };
+    let before = render_with(spec, &seeded).expect("renders");
+    let after = render_with(&switched(spec).expect("two FDB regions"), &seeded)
+        .expect("the switched spec renders");
+    let walk = infera_render::model::staging::walk(
+        &desired(&before),
+        &all_operators(&before),
+        &applies(&after, order),
+    );
+    walk.problems(&desired(&after))
+}
+
+/// Every order of `items`.
+pub fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut out = Vec::new();
+    for (position, &first) in items.iter().enumerate() {
+        let mut rest = items.to_vec();
+        rest.remove(position);
+        for mut tail in permutations(&rest) {
+            tail.insert(0, first);
+            out.push(tail);
+        }
+    }
+    out
+}
