@@ -98,37 +98,119 @@ fn exactly_one_object_changes_the_database_configuration() {
     }
 }
 
+/// The configuration APPLY.md's "Drop a lost region" forces for each lost region, parsed out of
+/// the rendered command: `(lost region id, configuration)`.
+fn forced_drops(guide: &str) -> Vec<(String, infera_render::model::config::DatabaseConfiguration)> {
+    let section = guide
+        .split("### Drop a lost region")
+        .nth(1)
+        .expect("APPLY.md has the drop procedure");
+    let mut out = Vec::new();
+    let mut lost = String::new();
+    for line in section.lines() {
+        if let Some(id) = line
+            .trim()
+            .strip_prefix('`')
+            .and_then(|l| l.strip_suffix("` lost:"))
+        {
+            lost = id.to_owned();
+        }
+        if let Some((_, rest)) = line.split_once("configure FORCE usable_regions=1 regions=") {
+            let regions: Value =
+                serde_json::from_str(rest.trim_end_matches('\'')).expect("regions JSON");
+            let configuration = infera_render::model::config::DatabaseConfiguration::from_json(
+                &json!({"usable_regions": 1, "regions": regions}),
+            )
+            .expect("a configuration");
+            out.push((lost.clone(), configuration));
+        }
+    }
+    out
+}
+
+/// The spec after dropping the lost region `lost` as APPLY.md says: a client region, the other
+/// FDB region primary with the lowest priority, usable_regions 1.
+fn dropped(spec: &MultiRegionSpec, lost: &str) -> MultiRegionSpec {
+    let mut out = spec.clone();
+    let lowest = out.regions.iter().map(|r| r.priority).min().unwrap_or(0);
+    let plan = infera_render::plan(spec, &Default::default()).expect("valid");
+    let survivor = plan
+        .fdb_regions
+        .iter()
+        .map(|region| plan.regions[region.region].id.clone())
+        .find(|id| id != lost)
+        .expect("another FDB region");
+    for region in &mut out.regions {
+        if region.id == lost {
+            region.fdb_role = FdbRole::Client;
+            region.is_primary = false;
+            region.priority = lowest + 100;
+        } else {
+            region.is_primary = region.id == survivor;
+        }
+        if region.id == survivor {
+            region.priority = lowest - 1;
+        }
+    }
+    out.fearless_dr.usable_regions = 1;
+    out
+}
+
 #[test]
 fn dropping_a_lost_region_as_apply_md_says_converges() {
-    // two-region-satellites loses us-west-1: the spec makes it a client, eu-central-1 the
-    // primary, usable_regions 1; only eu-central-1's objects run.
-    let spec = example("two-region-satellites");
-    let before = seeded(&spec);
-    let mut dropped = spec.clone();
-    let us = dropped
-        .regions
-        .iter()
-        .position(|r| r.id == "us-west-1")
-        .expect("us");
-    let eu = dropped
-        .regions
-        .iter()
-        .position(|r| r.id == "eu-central-1")
-        .expect("eu");
-    dropped.regions[us].fdb_role = FdbRole::Client;
-    dropped.regions[us].is_primary = false;
-    dropped.regions[us].priority = 9;
-    dropped.regions[eu].is_primary = true;
-    dropped.fearless_dr.usable_regions = 1;
-    let after = seeded(&dropped);
-    let survivors: Vec<_> = all_operators(&before)
-        .into_iter()
-        .filter(|o| o.name.contains("eu-central-1"))
-        .collect();
-    let walk =
-        infera_render::model::staging::walk(&desired(&before), &survivors, &applies(&after, &[eu]));
-    assert_eq!(walk.problems(&desired(&after)), Vec::<String>::new());
-    assert!(walk.active.last().is_some_and(|dc| dc == "eu-central-1a"));
+    let mut walked = 0;
+    for (name, spec) in examples() {
+        let before = seeded(&spec);
+        if !before.apply_guide.contains("### Drop a lost region") {
+            // usable_regions 1 or one FDB region: no scenario asks to drop a region.
+            continue;
+        }
+        for (lost, mut forced) in forced_drops(&before.apply_guide) {
+            // `configure` changes only the keys it names.
+            forced.redundancy_mode = desired(&before).redundancy_mode;
+            let after = seeded(&dropped(&spec, &lost));
+            let surviving = |rendered: &Rendered| -> Vec<usize> {
+                rendered
+                    .regions
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, bundle)| bundle.id != lost)
+                    .map(|(index, _)| index)
+                    .collect()
+            };
+            let alive: Vec<_> = surviving(&before)
+                .into_iter()
+                .flat_map(|index| support::operators(&before.regions[index]))
+                .collect();
+            // From the state a forced recovery, or the rendered FORCE command, leaves.
+            let walk = infera_render::model::staging::walk(
+                &forced,
+                &alive,
+                &applies(&after, &surviving(&after)),
+            );
+            assert_eq!(
+                walk.problems(&desired(&after)),
+                Vec::<String>::new(),
+                "{name}, {lost} lost"
+            );
+            // Without it, the operator can never remove a region that has no processes.
+            let stuck = infera_render::model::staging::walk(
+                &desired(&before),
+                &alive,
+                &applies(&after, &surviving(&after)),
+            );
+            assert!(
+                stuck
+                    .problems(&desired(&after))
+                    .iter()
+                    .any(|problem| problem.contains("NOT_ENOUGH_WORKERS")),
+                "{name}, {lost} lost: {:?}",
+                stuck.problems(&desired(&after))
+            );
+            walked += 1;
+        }
+    }
+    assert!(walked >= 8, "{walked}");
 }
 
 fn scenario<'a>(rendered: &'a Rendered, lost: &Lost) -> &'a Scenario {

@@ -6,9 +6,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// `usable_regions` and `regions` of a database configuration.
+/// `usable_regions` and `regions` of a database configuration (and the redundancy mode, which
+/// sets how many zones FoundationDB requires per region).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatabaseConfiguration {
+    /// `redundancy_mode` (`double` when absent, as the operator normalizes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redundancy_mode: Option<String>,
     /// Regions that hold a full replica (1 or 2).
     #[serde(default = "one")]
     pub usable_regions: u32,
@@ -39,6 +43,7 @@ pub struct Region {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Datacenter {
     /// The datacenter id (`dcid`).
+    #[serde(default)]
     pub id: String,
     /// Its priority: among primaries, the highest becomes active; negative means "never
     /// recover the transaction subsystem here" (FDB@7.3.43:documentation/sphinx/source/configuration.rst:647).
@@ -84,12 +89,22 @@ impl DatabaseConfiguration {
     /// The configuration in the operator's canonical order, as both sides of every comparison
     /// are: datacenters of a region primary first, then by priority (highest first), then id;
     /// regions by their primary's priority (highest first), then its id
-    /// (`NormalizeConfiguration`, OP@v2.33.0:api/v1beta2/foundationdb_database_configuration.go:224-243;
-    /// the same at OP@v1.45.0 :193-214).
+    /// (`NormalizeConfiguration`, OP@v2.33.0:api/v1beta2/foundationdb_database_configuration.go:192-243;
+    /// the same at OP@v1.45.0 :170-211).
     #[must_use]
     pub fn normalized(&self) -> Self {
         let mut result = self.clone();
+        if result.redundancy_mode.is_none() {
+            result.redundancy_mode = Some("double".to_owned());
+        }
         for region in &mut result.regions {
+            // Go compares plain values with omitempty: 0 and "" are the same as absent
+            // (OP@v2.33.0:api/v1beta2/foundationdb_database_configuration.go:92-126).
+            region.satellite_logs = region.satellite_logs.filter(|&logs| logs != 0);
+            region.satellite_redundancy_mode = region
+                .satellite_redundancy_mode
+                .take()
+                .filter(|mode| !mode.is_empty());
             region.datacenters.sort_by(|a, b| {
                 a.satellite
                     .cmp(&b.satellite)
@@ -141,6 +156,33 @@ impl DatabaseConfiguration {
             }
         }
         best.map(|dc| dc.id.as_str())
+    }
+
+    /// The zones a region's primary needs: the larger of FoundationDB's `storageTeamSize` and
+    /// `tLogReplicationFactor` for the redundancy mode (`storage_replicas` and `log_replicas`,
+    /// FDB@7.3.43:fdbclient/ManagementAPI.actor.cpp:299-352): single 1, double 2, triple 3,
+    /// three_data_hall 4.
+    #[must_use]
+    pub fn replicas(&self) -> u32 {
+        match self.redundancy_mode.as_deref() {
+            Some("single") => 1,
+            Some("triple") => 3,
+            Some("three_data_hall") => 4,
+            _ => 2,
+        }
+    }
+
+    /// The zones a region's satellites need together (`satelliteTLogReplicationFactor`,
+    /// FDB@7.3.43:fdbclient/DatabaseConfiguration.cpp:120-167); 0 without a satellite mode.
+    #[must_use]
+    pub fn satellite_replicas(region: &Region) -> u32 {
+        match region.satellite_redundancy_mode.as_deref() {
+            Some("one_satellite_single") => 1,
+            Some("one_satellite_double") => 2,
+            Some("one_satellite_triple") => 3,
+            Some("two_satellite_safe" | "two_satellite_fast") => 4,
+            _ => 0,
+        }
     }
 
     /// The configuration as FoundationDB's `configure` would be given it, for messages:

@@ -18,7 +18,9 @@
 //!   per datacenter and are raised one step at a time, the datacenter limit first, until enough
 //!   processes are chosen (`ChooseDistributedProcesses`, locality.go:203-306).
 //! - Once chosen, a valid set stays: the operator changes coordinators only when one of them is
-//!   unhealthy, excluded, or breaks a limit (`CheckCoordinatorValidity`, locality.go:348-550).
+//!   unhealthy, excluded, ineligible or has the wrong address kind, when one breaks a limit, or
+//!   when their count differs from the desired one (`CheckCoordinatorValidity`,
+//!   locality.go:348-550).
 
 use infera_spec::RedundancyMode;
 
@@ -234,16 +236,18 @@ pub fn placement(
 }
 
 /// The most coordinators the sites with `in_set[i]` can hold in any choice the operator can
-/// make while datacenters are still joining, when site `first` (the active primary, up since
-/// bootstrap phase 1) sorts first.
+/// make while datacenters are still joining or when it replaces a failed coordinator, when site
+/// `first` (the active primary) sorts first.
 ///
 /// The operator chooses as soon as enough processes are up, so a choice can see any subset of
-/// every other site's processes. Every pass of [`choose`] visits `first` before the others, so
-/// when it ends in the pass with datacenter limit `l`, `first` holds `min(l, its room)` and
-/// every other site at most `min(l, its room)`; the sites in the set are assumed to have all
-/// their processes up and the others just enough to complete the count (the most the set can
-/// get). The largest value over every `l` is the answer; it is an upper bound, never less than
-/// what any real choice gives.
+/// the other sites' processes. `first` has been up since bootstrap phase 1; the model assumes at
+/// most one of its processes is down when the operator chooses (it chooses again when one
+/// coordinator fails). Every pass of [`choose`] visits `first` before the others, so when the
+/// choice ends in the pass with datacenter limit `l`, `first` holds at least `min(l, its room
+/// with one process down)` and every other site at most `min(l, its room)`; the sites in the set
+/// are assumed to have all their processes up and the others just enough to complete the count
+/// (the most the set can get). The largest value over every `l` is the answer: an upper bound,
+/// never less than what such a choice gives.
 #[must_use]
 pub fn most_held(sites: &[Site], in_set: &[bool], first: usize, count: u32, limits: Limits) -> u32 {
     let room = |site: &Site| (site.log + site.storage).min(limits.per_datacenter);
@@ -257,10 +261,15 @@ pub fn most_held(sites: &[Site], in_set: &[bool], first: usize, count: u32, limi
             0
         };
     }
+    let first_room = sites.get(first).map_or(0, room);
+    let first_least = sites.get(first).map_or(0, |site| {
+        (site.log + site.storage)
+            .saturating_sub(1)
+            .min(limits.per_datacenter)
+    });
     let mut best = 0;
     for limit in 1..=limits.per_datacenter {
         let held = |index: usize| room(&sites[index]).min(limit);
-        let first_holds = held(first);
         let inside: u32 = (0..sites.len())
             .filter(|&index| index != first && in_set[index])
             .map(held)
@@ -269,8 +278,9 @@ pub fn most_held(sites: &[Site], in_set: &[bool], first: usize, count: u32, limi
             .filter(|&index| index != first && !in_set[index])
             .map(held)
             .sum();
+        let first_most = first_room.min(limit);
         let candidate = if in_set[first] {
-            let mine = first_holds + inside;
+            let mine = first_most + inside;
             if mine >= count {
                 count
             } else if mine + outside >= count {
@@ -278,12 +288,15 @@ pub fn most_held(sites: &[Site], in_set: &[bool], first: usize, count: u32, limi
             } else {
                 continue;
             }
-        } else if first_holds + inside >= count {
-            count - first_holds
-        } else if first_holds + inside + outside >= count {
-            inside
         } else {
-            continue;
+            let first_holds = first_least.min(limit);
+            if first_holds + inside >= count {
+                count - first_holds
+            } else if first_most + inside + outside >= count {
+                inside
+            } else {
+                continue;
+            }
         };
         best = best.max(candidate);
     }
@@ -411,8 +424,9 @@ mod tests {
     #[test]
     fn the_bound_is_never_below_a_real_choice() {
         // Any number of each joining site's processes up (the first ones or the last ones, so
-        // that both log-only and storage-only mixes occur): the share of every set of sites in
-        // the operator's choice stays within most_held.
+        // that both log-only and storage-only mixes occur), and the first site whole or with one
+        // process down: the share of every set of sites in the operator's choice stays within
+        // most_held.
         let sites = four();
         let limits = Limits::new(RedundancyMode::Double, 2, 4, 9);
         let per_site: Vec<Vec<Candidate>> = sites
@@ -431,30 +445,32 @@ mod tests {
         for b in options(1) {
             for c in options(2) {
                 for d in options(3) {
-                    let mut up = per_site[0].clone();
-                    up.extend(b.iter().cloned());
-                    up.extend(c.iter().cloned());
-                    up.extend(d.iter().cloned());
-                    let Ok(chosen) = choose(&up, "us-west-1a", 9, limits) else {
-                        continue;
-                    };
-                    for set in 0u32..16 {
-                        let in_set: Vec<bool> = (0..4).map(|i| set & (1 << i) != 0).collect();
-                        let held = chosen
-                            .iter()
-                            .filter(|candidate| {
-                                sites
-                                    .iter()
-                                    .position(|s| s.datacenter == candidate.datacenter)
-                                    .is_some_and(|i| in_set[i])
-                            })
-                            .count();
-                        let bound = most_held(&sites, &in_set, 0, 9, limits);
-                        assert!(
-                            u32::try_from(held).unwrap_or(u32::MAX) <= bound,
-                            "{} of {set:04b} > {bound}",
-                            held
-                        );
+                    for first_up in [per_site[0].len(), per_site[0].len() - 1] {
+                        let mut up = per_site[0][..first_up].to_vec();
+                        up.extend(b.iter().cloned());
+                        up.extend(c.iter().cloned());
+                        up.extend(d.iter().cloned());
+                        let Ok(chosen) = choose(&up, "us-west-1a", 9, limits) else {
+                            continue;
+                        };
+                        for set in 0u32..16 {
+                            let in_set: Vec<bool> = (0..4).map(|i| set & (1 << i) != 0).collect();
+                            let held = chosen
+                                .iter()
+                                .filter(|candidate| {
+                                    sites
+                                        .iter()
+                                        .position(|s| s.datacenter == candidate.datacenter)
+                                        .is_some_and(|i| in_set[i])
+                                })
+                                .count();
+                            let bound = most_held(&sites, &in_set, 0, 9, limits);
+                            assert!(
+                                u32::try_from(held).unwrap_or(u32::MAX) <= bound,
+                                "{} of {set:04b} > {bound}",
+                                held
+                            );
+                        }
                     }
                 }
             }

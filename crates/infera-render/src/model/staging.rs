@@ -230,14 +230,21 @@ pub enum ConfigureError {
     /// The new configuration breaks `DatabaseConfiguration::isValid`
     /// (FDB@7.3.43:fdbclient/DatabaseConfiguration.cpp:212-257).
     InvalidConfiguration,
-    /// `usable_regions` changes while a region is added, removed or reprioritized
-    /// (GenericManagementAPI.actor.h:339-349).
+    /// `usable_regions` changes while a region of the old configuration is removed or
+    /// reprioritized (GenericManagementAPI.actor.h:339-349).
     RegionsChanged,
     /// `usable_regions` changes while more than one region has priority >= 0 (:351-360).
     MultipleActiveRegions,
     /// With `usable_regions` 2, a region with priority >= 0 does not hold a full replica yet
     /// (:394-413). Transient: data movement fills it.
     RegionNotFullyReplicated,
+    /// A storage server is in a datacenter the new configuration does not list as a primary
+    /// (:417-440).
+    StorageInUnknownDcid,
+    /// A region's primary has fewer zones than its replicas need, or the satellites of a region
+    /// at priority >= 0 fewer than their log copies (:447-468). Transient while a datacenter's
+    /// processes have not joined yet.
+    NotEnoughWorkers,
 }
 
 impl ConfigureError {
@@ -249,13 +256,9 @@ impl ConfigureError {
             Self::RegionsChanged => "REGIONS_CHANGED",
             Self::MultipleActiveRegions => "MULTIPLE_ACTIVE_REGIONS",
             Self::RegionNotFullyReplicated => "REGION_NOT_FULLY_REPLICATED",
+            Self::StorageInUnknownDcid => "STORAGE_IN_UNKNOWN_DCID",
+            Self::NotEnoughWorkers => "NOT_ENOUGH_WORKERS",
         }
-    }
-
-    /// Whether retrying can succeed without a new configuration (the database catches up).
-    #[must_use]
-    pub fn is_transient(self) -> bool {
-        self == Self::RegionNotFullyReplicated
     }
 }
 
@@ -268,7 +271,9 @@ impl fmt::Display for ConfigureError {
 /// The region part of `DatabaseConfiguration::isValid` (FDB@7.3.43:fdbclient/DatabaseConfiguration.cpp:223-254):
 /// usable_regions 1 or 2, at most two regions, two regions for usable_regions 2, the best
 /// region at priority >= 0 (FoundationDB sorts regions by priority, :180), unique datacenter
-/// ids, and satellites only where a satellite mode is set.
+/// ids, and satellites wherever a satellite mode is set. (A region without one primary is a parse
+/// error that FoundationDB answers by dropping the regions, :168-184; infera-render never writes
+/// one, and the model refuses it.)
 fn is_valid(configuration: &DatabaseConfiguration) -> bool {
     let usable = configuration.usable_regions;
     let regions = &configuration.regions;
@@ -309,19 +314,22 @@ fn is_valid(configuration: &DatabaseConfiguration) -> bool {
     true
 }
 
-/// FoundationDB's checks on changing `old` into `new` (`changeConfig`,
-/// FDB@7.3.43:fdbclient/include/fdbclient/GenericManagementAPI.actor.h:327-413), the region part:
-/// validity; with a `usable_regions` change, every old region kept at its priority and at most
-/// one region at priority >= 0; with `usable_regions` 2, every region at priority >= 0 fully
-/// replicated (`replicated` lists the primaries that hold a full replica).
+/// FoundationDB's checks on changing the database's configuration into `new` (`changeConfig`,
+/// FDB@7.3.43:fdbclient/include/fdbclient/GenericManagementAPI.actor.h:327-468), the region part,
+/// in its order: validity; with a `usable_regions` change, every old region kept at its
+/// priority and at most one region at priority >= 0; with `usable_regions` 2, every region at
+/// priority >= 0 fully replicated; every storage server in a listed primary; enough zones in every
+/// region's primary and in the satellites of every region at priority >= 0 (zones = joined
+/// storage and log processes, one pod per node).
 ///
 /// # Errors
 /// The `ConfigurationResult` FoundationDB returns.
 pub fn check_configure(
-    old: &DatabaseConfiguration,
+    database: &Database,
     new: &DatabaseConfiguration,
-    replicated: &BTreeSet<String>,
 ) -> Result<(), ConfigureError> {
+    let old = &database.configuration;
+    let replicated = &database.replicated;
     if !is_valid(new) {
         return Err(ConfigureError::InvalidConfiguration);
     }
@@ -343,6 +351,27 @@ pub fn check_configure(
     {
         return Err(ConfigureError::RegionNotFullyReplicated);
     }
+    if !new.regions.is_empty() && replicated.iter().any(|id| !new_priorities.contains_key(id)) {
+        return Err(ConfigureError::StorageInUnknownDcid);
+    }
+    let zones = |id: &str| database.joined.get(id).copied().unwrap_or(0);
+    for region in &new.regions {
+        let Some(primary) = region.primary() else {
+            continue;
+        };
+        let satellites: u32 = region
+            .datacenters
+            .iter()
+            .filter(|dc| dc.is_satellite())
+            .map(|dc| zones(&dc.id))
+            .sum();
+        if zones(&primary.id) < new.replicas()
+            || (primary.priority >= 0
+                && satellites < DatabaseConfiguration::satellite_replicas(region))
+        {
+            return Err(ConfigureError::NotEnoughWorkers);
+        }
+    }
     Ok(())
 }
 
@@ -355,6 +384,10 @@ pub struct Operator {
     pub desired: DatabaseConfiguration,
     /// `spec.automationOptions.configureDatabase` (default true).
     pub configures: bool,
+    /// Its `spec.dataCenter`.
+    pub datacenter: String,
+    /// Its storage and log processes: the zones it brings (one pod per node).
+    pub zones: u32,
 }
 
 impl Operator {
@@ -376,6 +409,17 @@ impl Operator {
             .pointer("/automationOptions/configureDatabase")
             .and_then(Value::as_bool)
             .unwrap_or(true);
+        let datacenter = spec
+            .get("dataCenter")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let count = |class: &str| {
+            spec.pointer(&format!("/processCounts/{class}"))
+                .and_then(Value::as_i64)
+                .map_or(0, |n| u32::try_from(n.max(0)).unwrap_or(u32::MAX))
+        };
+        let zones = count("storage").saturating_add(count("log"));
         Some(
             spec.get("databaseConfiguration")
                 .ok_or_else(|| format!("{name}: no spec.databaseConfiguration"))
@@ -384,6 +428,8 @@ impl Operator {
                     name,
                     desired: desired.normalized(),
                     configures,
+                    datacenter,
+                    zones,
                 }),
         )
     }
@@ -416,6 +462,14 @@ pub enum Outcome {
     Converged {
         /// Objects whose desired configuration is not the database's.
         disagreeing: Vec<String>,
+    },
+    /// Operators wait for datacenters that have not joined yet (`NOT_ENOUGH_WORKERS`): fine
+    /// while regions are still to be applied, never-ending after the last one.
+    Waiting {
+        /// The objects whose operators wait.
+        operators: Vec<String>,
+        /// The datacenters they wait for.
+        datacenters: Vec<String>,
     },
     /// An operator's next step is refused and can never be accepted: it retries forever.
     Stuck {
@@ -450,6 +504,8 @@ pub struct Database {
     pub configuration: DatabaseConfiguration,
     /// The primary datacenters that hold a full replica.
     pub replicated: BTreeSet<String>,
+    /// Datacenters whose processes have joined, with their zones.
+    pub joined: BTreeMap<String, u32>,
 }
 
 /// More configure steps than any staged change of two regions needs.
@@ -465,6 +521,15 @@ impl Database {
         Self {
             configuration,
             replicated,
+            joined: BTreeMap::new(),
+        }
+    }
+
+    /// The datacenters of `operators` join with their processes.
+    pub fn join(&mut self, operators: &[Operator]) {
+        for operator in operators {
+            self.joined
+                .insert(operator.datacenter.clone(), operator.zones);
         }
     }
 
@@ -473,16 +538,17 @@ impl Database {
     #[must_use]
     pub fn settle(&mut self, operators: &[Operator]) -> Settled {
         let mut events = Vec::new();
-        let mut seen = BTreeSet::from([self.configuration.summary()]);
+        let mut seen = BTreeSet::from([format!("{:?}", self.configuration)]);
         let mut movers = BTreeSet::new();
         loop {
             let mut progressed = false;
+            let mut waiting = BTreeSet::new();
             for operator in operators.iter().filter(|operator| operator.configures) {
                 if operator.desired == self.configuration {
                     continue;
                 }
                 let next = next_change(&self.configuration, &operator.desired);
-                match check_configure(&self.configuration, &next, &self.replicated) {
+                match check_configure(self, &next) {
                     Ok(()) => {
                         self.configuration = next.normalized();
                         self.replicated = replicas(&self.configuration, &self.replicated);
@@ -491,7 +557,9 @@ impl Database {
                             by: operator.name.clone(),
                             to: self.configuration.clone(),
                         });
-                        if !seen.insert(self.configuration.summary()) || events.len() > MAX_EVENTS {
+                        if !seen.insert(format!("{:?}", self.configuration))
+                            || events.len() > MAX_EVENTS
+                        {
                             return Settled {
                                 events,
                                 outcome: Outcome::Fight {
@@ -500,7 +568,18 @@ impl Database {
                             };
                         }
                     }
-                    Err(error) if error.is_transient() => {
+                    Err(ConfigureError::NotEnoughWorkers)
+                        if next
+                            .regions
+                            .iter()
+                            .flat_map(|region| &region.datacenters)
+                            .any(|dc| !self.joined.contains_key(&dc.id)) =>
+                    {
+                        // Its processes come with a later apply; the operator retries.
+                        waiting.insert(operator.name.clone());
+                        continue;
+                    }
+                    Err(error @ ConfigureError::RegionNotFullyReplicated) => {
                         // Data movement copies the active region to every region of a
                         // usable_regions=2 configuration (configuration.rst:711, :735-737).
                         self.replicated
@@ -530,6 +609,30 @@ impl Database {
                     }
                 }
                 progressed = true;
+            }
+            if !progressed && !waiting.is_empty() {
+                let datacenters = self
+                    .configuration
+                    .regions
+                    .iter()
+                    .chain(
+                        operators
+                            .iter()
+                            .flat_map(|operator| &operator.desired.regions),
+                    )
+                    .flat_map(|region| &region.datacenters)
+                    .filter(|dc| !self.joined.contains_key(&dc.id))
+                    .map(|dc| dc.id.clone())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                return Settled {
+                    events,
+                    outcome: Outcome::Waiting {
+                        operators: waiting.into_iter().collect(),
+                        datacenters,
+                    },
+                };
             }
             if !progressed {
                 let disagreeing = operators
@@ -621,6 +724,15 @@ impl Walk {
                     ));
                 }
                 Outcome::Converged { .. } => {}
+                Outcome::Waiting {
+                    operators,
+                    datacenters,
+                } if position == last => problems.push(format!(
+                    "after applying {label}: the operators of {} wait forever for datacenters that never join: {} (NOT_ENOUGH_WORKERS)",
+                    operators.join(", "),
+                    datacenters.join(", ")
+                )),
+                Outcome::Waiting { .. } => {}
                 Outcome::Stuck {
                     operator,
                     attempted,
@@ -658,6 +770,7 @@ impl Walk {
 #[must_use]
 pub fn walk(initial: &DatabaseConfiguration, before: &[Operator], applies: &[Apply]) -> Walk {
     let mut database = Database::new(initial);
+    database.join(before);
     let mut operators: BTreeMap<String, Operator> = before
         .iter()
         .map(|operator| (operator.name.clone(), operator.clone()))
@@ -671,6 +784,7 @@ pub fn walk(initial: &DatabaseConfiguration, before: &[Operator], applies: &[App
             .to_owned(),
     ];
     for apply in applies {
+        database.join(&apply.operators);
         for operator in &apply.operators {
             operators.insert(operator.name.clone(), operator.clone());
         }
@@ -719,11 +833,22 @@ mod tests {
             name: name.to_owned(),
             desired,
             configures: true,
+            datacenter: name.to_owned(),
+            zones: 6,
         }
     }
 
+    /// A database at `configuration` whose datacenters have all joined, each with `zones`.
+    fn database(configuration: &DatabaseConfiguration, zones: u32) -> Database {
+        let mut database = Database::new(configuration);
+        for id in ["a", "a-sat", "b", "b-sat"] {
+            database.joined.insert(id.to_owned(), zones);
+        }
+        database
+    }
+
     fn steps(from: &DatabaseConfiguration, to: &DatabaseConfiguration) -> Vec<String> {
-        let mut database = Database::new(from);
+        let mut database = database(from, 6);
         let settled = database.settle(&[operator("x", to.clone())]);
         let mut out: Vec<String> = settled
             .events
@@ -838,10 +963,9 @@ mod tests {
 
     #[test]
     fn configure_checks_match_fdbcli_rules() {
-        let replicated = BTreeSet::from(["a".to_owned()]);
         // Changing usable_regions and a priority at once.
         assert_eq!(
-            check_configure(&two_regions(1, -1), &two_regions(2, 0), &replicated),
+            check_configure(&database(&two_regions(1, -1), 6), &two_regions(2, 0)),
             Err(ConfigureError::RegionsChanged)
         );
         // No region at priority >= 0.
@@ -849,15 +973,72 @@ mod tests {
             &json!({"usable_regions": 1, "regions": [{"datacenters": [{"id": "a", "priority": -1}]}]}),
         );
         assert_eq!(
-            check_configure(&phase_one(), &none, &replicated),
+            check_configure(&database(&phase_one(), 6), &none),
             Err(ConfigureError::InvalidConfiguration)
         );
         // usable_regions=2 with one region.
         let mut one = phase_one();
         one.usable_regions = 2;
         assert_eq!(
-            check_configure(&phase_one(), &one, &replicated),
+            check_configure(&database(&phase_one(), 6), &one),
             Err(ConfigureError::InvalidConfiguration)
+        );
+        // A remote region whose datacenter has not joined, or has one zone for double.
+        let step = two_regions(1, -1);
+        assert_eq!(
+            check_configure(&Database::new(&phase_one()), &step),
+            Err(ConfigureError::NotEnoughWorkers)
+        );
+        assert_eq!(
+            check_configure(&database(&phase_one(), 1), &step),
+            Err(ConfigureError::NotEnoughWorkers)
+        );
+        assert_eq!(check_configure(&database(&phase_one(), 2), &step), Ok(()));
+        // Replacing a region that still holds a replica.
+        let replaced = config(&json!({"usable_regions": 2, "regions": [
+            {"datacenters": [{"id": "a", "priority": 1}]}, {"datacenters": [{"id": "c", "priority": -1}]}]}));
+        assert_eq!(
+            check_configure(&database(&two_regions(2, 0), 6), &replaced),
+            Err(ConfigureError::StorageInUnknownDcid)
+        );
+    }
+
+    #[test]
+    fn a_region_that_joins_later_is_waited_for_and_one_that_never_does_is_a_problem() {
+        let mut before = operator("a", phase_one());
+        before.datacenter = "a".to_owned();
+        let mut phase_two = operator("a", two_regions(2, 0));
+        phase_two.datacenter = "a".to_owned();
+        let mut remote = operator("b", two_regions(2, 0));
+        remote.configures = false;
+        let satellites = |name: &str| {
+            let mut sat = operator(name, two_regions(2, 0));
+            sat.configures = false;
+            sat
+        };
+        let applies = [
+            Apply {
+                label: "a".to_owned(),
+                operators: vec![phase_two, satellites("a-sat")],
+            },
+            Apply {
+                label: "b".to_owned(),
+                operators: vec![remote, satellites("b-sat")],
+            },
+        ];
+        let walk = walk(&phase_one(), std::slice::from_ref(&before), &applies);
+        assert!(matches!(
+            walk.settlings[0].1.outcome,
+            Outcome::Waiting { .. }
+        ));
+        assert_eq!(walk.problems(&two_regions(2, 0)), Vec::<String>::new());
+        // Without the second region's apply the operator waits forever.
+        let walk = super::walk(&phase_one(), &[before], &applies[..1]);
+        assert_eq!(
+            walk.problems(&two_regions(2, 0)).len(),
+            2,
+            "{:?}",
+            walk.problems(&two_regions(2, 0))
         );
     }
 }

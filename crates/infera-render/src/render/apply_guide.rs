@@ -173,15 +173,23 @@ pub(crate) fn reconciled_wait(plan: &Plan, datacenter: usize) -> String {
     )
 }
 
+/// `fdbcli --exec '<command>'` in a storage pod of `datacenter`.
+fn fdbcli(plan: &Plan, datacenter: usize, command: &str) -> String {
+    let dc = &plan.datacenters[datacenter];
+    let kubectl = kubectl(plan, dc.region);
+    let namespace = &plan.region_spec(dc.region).namespace;
+    format!(
+        "{kubectl} -n {namespace} exec $({kubectl} -n {namespace} get pod -l foundationdb.org/fdb-cluster-name={},foundationdb.org/fdb-process-class=storage -o name | head -n 1) -c foundationdb -- fdbcli --exec '{command}'",
+        dc.resource_name
+    )
+}
+
 /// The `fdbcli` command that writes `status json` to `status.json`, run in a storage pod of the
 /// active primary datacenter.
 fn status_json_command(plan: &Plan) -> String {
-    let active = &plan.datacenters[plan.fdb_regions[0].primary.datacenter];
-    let kubectl = kubectl(plan, active.region);
-    let namespace = &plan.region_spec(active.region).namespace;
     format!(
-        "{kubectl} -n {namespace} exec $({kubectl} -n {namespace} get pod -l foundationdb.org/fdb-cluster-name={},foundationdb.org/fdb-process-class=storage -o name | head -n 1) -c foundationdb -- fdbcli --exec 'status json' > status.json",
-        active.resource_name
+        "{} > status.json",
+        fdbcli(plan, plan.fdb_regions[0].primary.datacenter, "status json")
     )
 }
 
@@ -502,9 +510,26 @@ fn lost_coordinators(out: &mut String, plan: &Plan) {
 fn drop_region(out: &mut String, plan: &Plan) {
     let (active, dr, _, _) = fdb_pair(plan);
     out.push_str("### Drop a lost region\n\n");
-    let _ = writeln!(
+    out.push_str("1. After a forced recovery (and after the coordinator recovery, which ends with one) FoundationDB itself lists the lost region at priority -1 with `usable_regions=1`; go to step 2. Otherwise (the lost region's datacenters are gone, but FoundationDB recovered by itself or carried on), tell FoundationDB first: the operator cannot, because FoundationDB refuses every configuration that lists a region without processes (`NOT_ENOUGH_WORKERS`) unless it is forced. In a pod of the surviving primary, depending on which region is lost:\n\n");
+    let configuration = super::fdb_cluster::complete_configuration(plan);
+    for (lost, region) in plan.fdb_regions.iter().enumerate() {
+        let survivor = plan.fdb_regions[1 - lost].primary.datacenter;
+        let _ = writeln!(out, "   `{}` lost:\n", plan.regions[region.region].id);
+        fence(
+            out,
+            &[fdbcli(
+                plan,
+                survivor,
+                &format!(
+                    "configure FORCE usable_regions=1 regions={}",
+                    configuration.regions_without(lost)
+                ),
+            )],
+        );
+    }
+    let _ = write!(
         out,
-        "To run on without a lost region (for example `{active}`): in the spec, set `fdb_role: client` on it (or remove it), make the surviving region (`{dr}`) `is_primary: true` with the lowest `priority`, and set `fearless_dr.usable_regions: 1`. Re-render with the surviving datacenter's current connection string and apply the surviving regions: the operator gives the lost region a negative priority, lowers `usable_regions` and removes it. To bring the region back, make it an FDB region again and re-render: the operator adds it as in phase 2.\n"
+        "2. In the spec, set `fdb_role: client` on the lost region (for example `{active}`), or remove it; make the surviving region (`{dr}`) `is_primary: true` with the lowest `priority`, and set `fearless_dr.usable_regions: 1`. Re-render with the surviving datacenter's current connection string and apply the surviving regions: the operator removes the lost region from the configuration. To bring the region back, make it an FDB region again and re-render: the operator adds it as in phase 2.\n\n"
     );
 }
 

@@ -87,6 +87,23 @@ impl DatabaseConfiguration {
         self.usable_regions
     }
 
+    /// `regions` as JSON, the way `fdbcli configure regions=...` takes it, with the primary of
+    /// region `lost` at -1 and the other primary at 1: the configuration a forced recovery
+    /// leaves behind (FDB@7.3.43:fdbserver/ClusterRecovery.actor.cpp:1355-1392).
+    pub(crate) fn regions_without(&self, lost: usize) -> String {
+        let mut regions = self.regions.clone();
+        for (index, region) in regions.iter_mut().enumerate() {
+            if let Some(primary) = region
+                .datacenters
+                .iter_mut()
+                .find(|dc| dc.satellite.is_none())
+            {
+                primary.priority = if index == lost { -1 } else { 1 };
+            }
+        }
+        serde_json::to_string(&regions).unwrap_or_default()
+    }
+
     /// Each region's primary datacenter and its priority.
     pub(crate) fn primaries(&self) -> impl Iterator<Item = (&str, i32)> {
         self.regions.iter().filter_map(|region| {
@@ -189,6 +206,17 @@ pub fn database_configuration(plan: &Plan) -> DatabaseConfiguration {
             }],
         };
     }
+    complete_configuration(plan)
+}
+
+/// The configuration of every datacenter once phase 2 is applied, whatever the bootstrap phase.
+pub(crate) fn complete_configuration(plan: &Plan) -> DatabaseConfiguration {
+    let spec = &plan.spec;
+    let datacenter = |index: usize, priority: i32, satellite: bool| FdbDatacenter {
+        id: plan.datacenters[index].id.clone(),
+        priority,
+        satellite: satellite.then_some(1),
+    };
     let regions =
         plan.fdb_regions
             .iter()
