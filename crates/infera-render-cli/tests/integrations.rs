@@ -401,12 +401,16 @@ fn helm4_post_renderer_plugin_wires_the_chart() {
         pod["volumes"][0]["configMap"]["name"],
         "inferadb-fdb-us-west-1a-config"
     );
-    assert_eq!(pod["initContainers"][0]["name"], "tailscale");
-    assert_eq!(
-        pod["initContainers"][0]["securityContext"]["runAsNonRoot"], false,
-        "the root sidecar must override the chart's pod-level runAsNonRoot"
-    );
-    assert_eq!(pod["initContainers"][1]["name"], "wait-for-foundationdb");
+    // The own-route rule first, then the sidecar, then the wait step.
+    assert_eq!(pod["initContainers"][0]["name"], "tailscale-own-route");
+    assert_eq!(pod["initContainers"][1]["name"], "tailscale");
+    for index in [0, 1] {
+        assert_eq!(
+            pod["initContainers"][index]["securityContext"]["runAsNonRoot"], false,
+            "the root containers must override the chart's pod-level runAsNonRoot"
+        );
+    }
+    assert_eq!(pod["initContainers"][2]["name"], "wait-for-foundationdb");
     let settings = documents
         .iter()
         .find(|d| d["kind"] == "ConfigMap")

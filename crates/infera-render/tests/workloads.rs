@@ -10,38 +10,39 @@ use infera_render::spec::{SecretString, TailscaleCredentials};
 use infera_render::{RenderOptions, Rendered, render_with};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use support::{TEST_SEED, examples, renders};
+use support::{TEST_SEED, containers, examples, renders};
 
-/// Every pod spec of a render: (region, owner kind, owner name, pod spec).
+/// Every pod spec of a render: (region, owner kind, owner name, pod spec); a
+/// `FoundationDBCluster`'s pod templates are owned by `<name>/<process class>`.
 fn pod_specs(rendered: &Rendered) -> Vec<(String, String, String, Value)> {
     let mut out = Vec::new();
     for bundle in &rendered.regions {
         for object in &bundle.objects {
-            let spec = match object.kind.as_str() {
-                "Deployment" | "StatefulSet" => object.value.pointer("/spec/template/spec"),
-                "FoundationDBCluster" => object
+            let specs: Vec<(String, &Value)> = match object.kind.as_str() {
+                "Deployment" | "StatefulSet" => object
                     .value
-                    .pointer("/spec/processes/general/podTemplate/spec"),
-                _ => None,
+                    .pointer("/spec/template/spec")
+                    .map(|spec| (object.name.clone(), spec))
+                    .into_iter()
+                    .collect(),
+                "FoundationDBCluster" => object.value["spec"]["processes"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(class, settings)| {
+                        settings
+                            .pointer("/podTemplate/spec")
+                            .map(|spec| (format!("{}/{class}", object.name), spec))
+                    })
+                    .collect(),
+                _ => Vec::new(),
             };
-            if let Some(spec) = spec {
-                out.push((
-                    bundle.id.clone(),
-                    object.kind.clone(),
-                    object.name.clone(),
-                    spec.clone(),
-                ));
+            for (owner, spec) in specs {
+                out.push((bundle.id.clone(), object.kind.clone(), owner, spec.clone()));
             }
         }
     }
     out
-}
-
-fn containers(spec: &Value) -> Vec<Value> {
-    ["initContainers", "containers"]
-        .iter()
-        .flat_map(|key| spec[key].as_array().cloned().unwrap_or_default())
-        .collect()
 }
 
 fn env_of(container: &Value) -> BTreeMap<String, Value> {
@@ -342,6 +343,19 @@ fn no_pod_level_run_as_non_root_next_to_a_root_sidecar() {
                     assert_eq!(context["runAsNonRoot"], true, "{name}: {region}/{owner}");
                     continue;
                 }
+                if container["name"] == "tailscale-own-route" {
+                    // Root with NET_ADMIN and nothing else: it only adds an ip rule.
+                    assert_eq!(context["runAsUser"], 0, "{name}: {region}/{owner}");
+                    assert_ne!(spec["securityContext"]["runAsNonRoot"], true);
+                    assert_eq!(
+                        context["capabilities"]["add"],
+                        serde_json::json!(["NET_ADMIN"])
+                    );
+                    assert_eq!(context["capabilities"]["drop"], serde_json::json!(["ALL"]));
+                    assert_eq!(context["allowPrivilegeEscalation"], false);
+                    assert_eq!(context["readOnlyRootFilesystem"], true);
+                    continue;
+                }
                 assert_eq!(
                     context["runAsNonRoot"], true,
                     "{name}: {region}/{owner}/{}",
@@ -397,8 +411,17 @@ fn each_workload_has_its_own_credential() {
     let rendered = render_with(&spec, &RenderOptions::default()).expect("renders");
     let sources = credential_sources(&rendered);
     let secret = |owner: &str| sources[owner].iter().next().cloned().unwrap_or_default();
-    assert!(secret("foundationdb").starts_with("tailscale-auth-fdb "));
-    assert!(secret("fdb-operator").starts_with("tailscale-auth-fdb "));
+    // FoundationDB pods with a volume keep a persistent identity; stateless ones and the
+    // operator (state in memory or on an emptyDir) use the ephemeral FDB key.
+    let fdb: Vec<&str> = sources["foundationdb"].iter().map(String::as_str).collect();
+    assert_eq!(
+        fdb,
+        [
+            "tailscale-auth-fdb --accept-routes",
+            "tailscale-auth-fdb-ephemeral --accept-routes"
+        ]
+    );
+    assert!(secret("fdb-operator").starts_with("tailscale-auth-fdb-ephemeral "));
     assert!(secret("inferadb-engine").starts_with("tailscale-auth-engine "));
     assert!(secret("inferadb-control").starts_with("tailscale-auth-control "));
     assert!(secret("tailscale-router").starts_with("tailscale-auth-router "));
@@ -412,15 +435,28 @@ fn each_workload_has_its_own_credential() {
         ("foundationdb", "tag:inferadb-fdb"),
         ("inferadb-engine", "tag:inferadb-engine"),
         ("inferadb-control", "tag:inferadb-control"),
-        ("tailscale-router", "tag:inferadb-router"),
+        ("tailscale-router", "tag:inferadb-router-"),
     ] {
         let source = sources[owner].iter().next().cloned().unwrap_or_default();
         assert!(source.starts_with("tailscale-auth "), "{owner}: {source}");
         assert!(
-            source.ends_with(&format!("--advertise-tags={tag}")),
+            source.contains(&format!("--advertise-tags={tag}")),
             "{owner}: {source}"
         );
     }
+    // Each region's router carries its own region's tag.
+    let routers: Vec<&str> = sources["tailscale-router"]
+        .iter()
+        .map(|source| source.rsplit('=').next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        routers,
+        [
+            "tag:inferadb-router-ap-northeast-1",
+            "tag:inferadb-router-eu-west-1",
+            "tag:inferadb-router-us-west-2"
+        ]
+    );
 }
 
 #[test]

@@ -18,7 +18,7 @@ use crate::plan::{PlanOptions, plan};
 use crate::render::inferadb::{App, app_env, cluster_file_source, wait_for_foundationdb};
 use crate::render::labels::NAME;
 use crate::render::pod::config_map_file;
-use crate::render::tailscale::native_sidecar;
+use crate::render::tailscale::deployment_init_containers;
 use crate::render::tailscale_names::Workload;
 use crate::render::{RenderOptions, render_plan};
 use infera_spec::MultiRegionSpec;
@@ -177,17 +177,15 @@ fn patch(workload: &mut Value, app: App, plan: &crate::Plan, region: usize, conf
         "fdb.cluster",
     ))
     .unwrap_or(Value::Null);
-    let mut inits = Vec::new();
-    if plan.spec.tailscale.enabled {
-        let workload = if app == App::Engine {
-            Workload::Engine
-        } else {
-            Workload::Control
-        };
-        inits.push(
-            serde_json::to_value(native_sidecar(plan, region, workload)).unwrap_or(Value::Null),
-        );
-    }
+    let workload = if app == App::Engine {
+        Workload::Engine
+    } else {
+        Workload::Control
+    };
+    let mut inits: Vec<Value> = deployment_init_containers(plan, region, workload)
+        .iter()
+        .map(|container| serde_json::to_value(container).unwrap_or(Value::Null))
+        .collect();
     let mut wait = serde_json::to_value(wait_for_foundationdb(plan)).unwrap_or(Value::Null);
     // The wait step mounts /tmp from the pod; a chart may not have that volume, so it gets none.
     if let Some(mounts) = wait.get_mut("volumeMounts").and_then(Value::as_array_mut) {

@@ -4,7 +4,7 @@
 use super::crds::{CRD_PLURALS, crd_url};
 use super::fdb_cluster::rendered_datacenters;
 use super::inferadb::rendered_apps;
-use super::tailscale_names::{ROUTER_NAME, Workload, credential_secret};
+use super::tailscale_names::{ROUTER_NAME, Workload, credential_secret, router_tag};
 use super::{RegionBundle, RenderOptions};
 use crate::plan::{Bootstrap, Plan, RegionRole};
 use infera_spec::TailscaleCredentials;
@@ -263,11 +263,28 @@ fn staged_change_check(out: &mut String, plan: &Plan) {
     }
 }
 
-/// The Secrets to create before applying (never rendered: they are referenced).
-fn prerequisites(out: &mut String, plan: &Plan) {
+/// One Secret the user creates: its name, key, what it holds, and the shell variable (or
+/// file) its value comes from.
+struct Prerequisite {
+    name: String,
+    key: String,
+    what: String,
+    /// `$VAR` (written with `printf %s`, so no trailing newline gets into the value) or a file.
+    source: Source,
+}
+
+enum Source {
+    Variable(&'static str),
+    File,
+}
+
+/// The Secrets region `region` needs (never rendered: they are referenced).
+fn prerequisites_of(plan: &Plan, region: usize) -> Vec<Prerequisite> {
     let spec = &plan.spec;
     let tailscale = &spec.tailscale;
-    let mut secrets: Vec<(String, String, String)> = Vec::new();
+    let hosts_fdb = !plan.regions[region].datacenters.is_empty();
+    let id = &plan.regions[region].id;
+    let mut out = Vec::new();
     if tailscale.enabled {
         let inline = tailscale
             .auth_key
@@ -276,65 +293,159 @@ fn prerequisites(out: &mut String, plan: &Plan) {
         match tailscale.credentials {
             TailscaleCredentials::PerWorkloadKeys => {
                 for workload in Workload::ALL {
+                    let (used, variable, what) = match workload {
+                        Workload::Fdb => (
+                            hosts_fdb,
+                            "TS_FDB",
+                            "FoundationDB log and storage pods, whose identity lasts as long as their volume",
+                        ),
+                        Workload::FdbEphemeral => (
+                            hosts_fdb,
+                            "TS_FDB_EPHEMERAL",
+                            "the operator and stateless FoundationDB pods",
+                        ),
+                        Workload::Engine => (spec.engine.enabled, "TS_ENGINE", "the engine pods"),
+                        Workload::Control => {
+                            (spec.control.enabled, "TS_CONTROL", "the control pods")
+                        }
+                        Workload::Router => (
+                            plan.region_spec(region).pod_cidr.is_some(),
+                            "TS_ROUTER",
+                            "the region's subnet router: a different key in every region",
+                        ),
+                    };
+                    if !used {
+                        continue;
+                    }
                     let (name, key) = credential_secret(plan, workload);
                     let kind = if workload.ephemeral() {
                         "reusable, ephemeral"
                     } else {
                         "reusable"
                     };
-                    secrets.push((
+                    // The router's tag names its region; the list describes all regions.
+                    let tag = if workload == Workload::Router {
+                        router_tag("<region id>")
+                    } else {
+                        workload.tag(id)
+                    };
+                    out.push(Prerequisite {
                         name,
                         key,
-                        format!("a {kind}, pre-approved auth key tagged {}", workload.tag()),
-                    ));
+                        what: format!("a {kind}, pre-approved auth key tagged {tag}, for {what}"),
+                        source: Source::Variable(variable),
+                    });
                 }
             }
             TailscaleCredentials::OauthClient if !inline => {
                 let (name, key) = credential_secret(plan, Workload::Fdb);
-                secrets.push((
+                out.push(Prerequisite {
                     name,
                     key,
-                    "an OAuth client secret (tskey-client-...) whose tag tag:inferadb-provisioner owns the four workload tags".to_owned(),
-                ));
+                    what: "the client secret (tskey-client-...) of a Tailscale OAuth client created with the Auth Keys (write) scope and the tag tag:inferadb-provisioner, which owns every workload tag: each pod mints its own key with its own tag".to_owned(),
+                    source: Source::Variable("TS_OAUTH_CLIENT_SECRET"),
+                });
             }
             TailscaleCredentials::OauthClient => {}
         }
     }
     if spec.control.enabled {
         let secret = &spec.control.master_key_secret;
-        secrets.push((
-            secret.name.clone(),
-            secret.key.clone(),
-            "control's master key (keep a copy: it protects control's data)".to_owned(),
-        ));
+        out.push(Prerequisite {
+            name: secret.name.clone(),
+            key: secret.key.clone(),
+            what: "control's master key (keep a copy: it protects control's data)".to_owned(),
+            source: Source::File,
+        });
     }
-    if secrets.is_empty() && !tailscale.enabled {
+    out
+}
+
+/// The Secrets to create before applying, per region, and the tailnet policy.
+fn prerequisites(out: &mut String, plan: &Plan) {
+    let tailscale = &plan.spec.tailscale;
+    let per_region: Vec<(usize, Vec<Prerequisite>)> = plan
+        .regions
+        .iter()
+        .map(|region| (region.index, prerequisites_of(plan, region.index)))
+        .collect();
+    if per_region.iter().all(|(_, list)| list.is_empty()) && !tailscale.enabled {
         return;
     }
     out.push_str("## Before you start\n\n");
-    if !secrets.is_empty() {
-        out.push_str("infera-render never writes these Secrets; create them in every region's namespace:\n\n");
-        for (name, key, what) in &secrets {
-            let _ = writeln!(out, "- `{name}` (key `{key}`): {what}");
+    let mut described: Vec<(String, String)> = Vec::new();
+    for (_, list) in &per_region {
+        for prerequisite in list {
+            let label = format!("`{}` (key `{}`)", prerequisite.name, prerequisite.key);
+            if !described.iter().any(|(name, _)| name == &label) {
+                described.push((label, prerequisite.what.clone()));
+            }
+        }
+    }
+    if !described.is_empty() {
+        out.push_str("infera-render never writes these Secrets; create them in each region's namespace (the lines below create only those the region uses):\n\n");
+        for (label, what) in &described {
+            let _ = writeln!(out, "- {label}: {what}");
         }
         out.push('\n');
+        let variables: Vec<&str> = per_region
+            .iter()
+            .flat_map(|(_, list)| list.iter())
+            .filter_map(|prerequisite| match prerequisite.source {
+                Source::Variable(variable) => Some(variable),
+                Source::File => None,
+            })
+            .fold(Vec::new(), |mut seen, variable| {
+                if !seen.contains(&variable) {
+                    seen.push(variable);
+                }
+                seen
+            });
+        if !variables.is_empty() {
+            let _ = writeln!(
+                out,
+                "Set {} to the keys first ({}); `printf %s` writes them without a trailing newline, which would otherwise become part of the key.\n",
+                variables
+                    .iter()
+                    .map(|variable| format!("`{variable}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if variables.contains(&"TS_ROUTER") {
+                    "`TS_ROUTER` to each region's own router key before that region's lines"
+                } else {
+                    "the same in every region"
+                }
+            );
+        }
         let mut lines = Vec::new();
-        for region in &plan.regions {
-            let kubectl = kubectl(plan, region.index);
-            let namespace = &plan.region_spec(region.index).namespace;
+        for (index, list) in &per_region {
+            if list.is_empty() {
+                continue;
+            }
+            let kubectl = kubectl(plan, *index);
+            let namespace = &plan.region_spec(*index).namespace;
             lines.push(format!(
                 "{kubectl} create namespace {namespace} --dry-run=client -o yaml | {kubectl} apply -f -"
             ));
-            for (name, key, _) in &secrets {
-                lines.push(format!(
-                    "{kubectl} -n {namespace} create secret generic {name} --from-file={key}=<file holding the value>"
-                ));
+            for prerequisite in list {
+                let (name, key) = (&prerequisite.name, &prerequisite.key);
+                lines.push(match prerequisite.source {
+                    Source::Variable(variable) => format!(
+                        "printf %s \"${variable}\" | {kubectl} -n {namespace} create secret generic {name} --from-file={key}=/dev/stdin"
+                    ),
+                    Source::File => format!(
+                        "{kubectl} -n {namespace} create secret generic {name} --from-file={key}=<file holding the value>"
+                    ),
+                });
             }
         }
         fence(out, &lines);
     }
     if tailscale.enabled {
-        out.push_str("Apply `tailnet-policy.hujson` to the tailnet first (admin console, Access controls, or the policy API). It defines the four tags, grants FoundationDB traffic between the regions' pod CIDRs, and auto-approves the routes the subnet routers advertise.\n\n");
+        if tailscale.credentials == TailscaleCredentials::PerWorkloadKeys {
+            out.push_str("Auth keys expire (after 90 days at most). Pods whose Tailscale state does not outlive them (engine, control, the operator, stateless FoundationDB pods) log in with their key again on every start, so put fresh keys into these Secrets before the old ones expire, or use `tailscale.credentials: oauth_client`, whose client secret does not expire.\n\n");
+        }
+        out.push_str("Apply `tailnet-policy.hujson` to the tailnet first (admin console, Access controls, or the policy API). It defines the tags (one per workload, one per region's router), grants FoundationDB traffic between the regions' pod CIDRs, and auto-approves each region's pod CIDR for that region's router only.\n\n");
     }
 }
 
@@ -361,9 +472,10 @@ fn privileged_section(out: &mut String, plan: &Plan) {
     out.push_str("## Privileged containers\n\n");
     out.push_str("Every container is non-root with no capabilities (and a read-only root filesystem where the image allows), except these:\n\n");
     out.push_str("- The `tailscale` containers (in the FoundationDB pods, the operator, engine and control pods, and the `tailscale-router` pods) run as root with `privileged: true`. Kernel-mode Tailscale creates the `tailscale0` interface and the routes to the other regions' pod CIDRs, which FoundationDB traffic needs: fdbserver advertises pod IPs and cannot use a SOCKS proxy, so userspace mode cannot carry it. Since runc 1.2 (containerd 1.7.24), `NET_ADMIN` no longer gives access to `/dev/net/tun`, so `privileged` is required (tailscale PR #14262).\n");
-    out.push_str("- The FoundationDB pods' ServiceAccount may create, read and update the Secrets of its namespace: each sidecar keeps its node state in `ts-<pod name>`, and FoundationDB pod names are not predictable enough to list. Keep other Secrets out of that namespace, or accept that these pods can read them.\n");
+    out.push_str("- The `tailscale-own-route` init container in the same pods runs as root with `NET_ADMIN` only. With `--accept-routes` a sidecar also accepts its own region's pod CIDR from its own router, and tailscaled looks its routes up ahead of the main table (rule priority 5270): every reply inside the region would leave through `tailscale0` and be dropped. This happens on every CNI. The init container adds `ip rule pref 5260 to <this region's pod_cidr> lookup main`, so traffic inside the region stays on the pod network and only the other regions' pod CIDRs go through Tailscale.\n");
     out.push_str("- The `foundationdb` container keeps a writable root filesystem: the operator's images are not documented to run read-only.\n\n");
-    out.push_str("Caveat: a sidecar that accepts routes also accepts the route to its own region's pod CIDR (advertised by its own router). Depending on the CNI, traffic inside the region may then take the router path; test this on your CNI.\n\n");
+    out.push_str("So that Pod Security Admission admits these pods, each namespace is labelled `pod-security.kubernetes.io/enforce: privileged`, with `warn` and `audit` at `baseline`: `kubectl apply` prints a warning for each exception and the audit log records them.\n\n");
+    out.push_str("Secrets: no pod can read a Secret it does not own. The sidecars of the FoundationDB pods keep their node state on the pod's own data volume (no Secret), those of engine, control and the operator in memory; each router may read and update only its own state Secret `ts-tailscale-router-<n>`. The operator's Role has no access to Secrets (its code reads none). Credentials reach the pods as `secretKeyRef`s, which the kubelet resolves.\n\n");
 }
 
 /// A markdown table cell: no line breaks, no column separators.

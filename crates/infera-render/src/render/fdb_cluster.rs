@@ -9,6 +9,7 @@ use super::labels;
 use super::object::RenderedObject;
 use super::rbac::{role_ref, service_account};
 use super::tailscale;
+use super::tailscale_names::Workload;
 use crate::plan::{Bootstrap, DatacenterKind, DatacenterPlan, Plan};
 use k8s_openapi::api::core::v1::{
     Capabilities, Container, PersistentVolumeClaimSpec, PodSecurityContext, PodSpec,
@@ -39,9 +40,9 @@ fn unified_image(plan: &Plan) -> bool {
 }
 
 /// Whether the FDB pods run under their own ServiceAccount: the unified image reads and updates
-/// its Pod, and the Tailscale sidecar keeps its state in a Secret.
+/// its Pod. (The Tailscale sidecar keeps its state on the pod's data volume and needs no RBAC.)
 fn pods_need_account(plan: &Plan) -> bool {
-    unified_image(plan) || plan.spec.tailscale.enabled
+    unified_image(plan)
 }
 
 #[derive(Serialize)]
@@ -155,7 +156,8 @@ struct ProcessCounts {
 #[serde(rename_all = "camelCase")]
 struct ProcessSettings {
     pod_template: PodTemplateSpec,
-    volume_claim_template: VolumeClaimTemplate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    volume_claim_template: Option<VolumeClaimTemplate>,
 }
 
 /// The CRD's `volumeClaimTemplate` (a PersistentVolumeClaim); only its spec is set.
@@ -310,7 +312,9 @@ pub(crate) fn tolerations(items: &[infera_spec::Toleration]) -> Option<Vec<Toler
     })
 }
 
-fn pod_template(plan: &Plan, datacenter: &DatacenterPlan) -> PodTemplateSpec {
+/// The pod template of a datacenter's pods; `workload` is the Tailscale identity of its sidecar
+/// (stateless pods get an ephemeral one: their `data` volume is an emptyDir).
+fn pod_template(plan: &Plan, datacenter: &DatacenterPlan, workload: Workload) -> PodTemplateSpec {
     let region = plan.region_spec(datacenter.region);
     let mut node_selector = region.node_selector.clone();
     if let Some(zone) = &datacenter.zone {
@@ -336,8 +340,13 @@ fn pod_template(plan: &Plan, datacenter: &DatacenterPlan) -> PodTemplateSpec {
         ..Container::default()
     };
     let mut containers = vec![foundationdb];
+    let mut init_containers = Vec::new();
     if plan.spec.tailscale.enabled {
-        containers.push(tailscale::fdb_sidecar(plan, datacenter.region));
+        containers.push(tailscale::fdb_sidecar(plan, datacenter.region, workload));
+        // User init containers run before the operator's own, which it adds or replaces by name
+        // (OP@v2.33.0:internal/pod_models.go:652-666; OP@v1.45.0:internal/deprecations.go:99,
+        // internal/pod_models.go:485).
+        init_containers.extend(tailscale::own_route_init(plan, datacenter.region));
     }
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
@@ -346,6 +355,7 @@ fn pod_template(plan: &Plan, datacenter: &DatacenterPlan) -> PodTemplateSpec {
         }),
         spec: Some(PodSpec {
             containers,
+            init_containers: (!init_containers.is_empty()).then_some(init_containers),
             node_selector: (!node_selector.is_empty()).then_some(node_selector),
             tolerations: tolerations(&region.tolerations),
             security_context: Some(PodSecurityContext {
@@ -373,6 +383,30 @@ fn volume_claim_template(plan: &Plan, datacenter: &DatacenterPlan) -> VolumeClai
             ..PersistentVolumeClaimSpec::default()
         },
     }
+}
+
+/// `spec.processes`: every class from `general`, and with Tailscale a `stateless` entry whose
+/// sidecar has an ephemeral identity. The operator takes a class's pod template from its own
+/// entry, else from `general`, and stateless pods get no volume claim
+/// (OP@v2.33.0:api/v1beta2/foundationdbcluster_types.go:1517-1541; OP@v1.45.0 :1312-1335).
+fn processes(plan: &Plan, datacenter: &DatacenterPlan) -> BTreeMap<&'static str, ProcessSettings> {
+    let mut processes = BTreeMap::from([(
+        "general",
+        ProcessSettings {
+            pod_template: pod_template(plan, datacenter, Workload::Fdb),
+            volume_claim_template: Some(volume_claim_template(plan, datacenter)),
+        },
+    )]);
+    if plan.spec.tailscale.enabled && datacenter.process_counts.stateless > 0 {
+        processes.insert(
+            "stateless",
+            ProcessSettings {
+                pod_template: pod_template(plan, datacenter, Workload::FdbEphemeral),
+                volume_claim_template: None,
+            },
+        );
+    }
+    processes
 }
 
 /// The `FoundationDBCluster` of one datacenter.
@@ -409,13 +443,7 @@ fn cluster(plan: &Plan, index: usize, configuration: &DatabaseConfiguration) -> 
                 stateless: counts.stateless,
                 storage: counts.storage,
             },
-            processes: BTreeMap::from([(
-                "general",
-                ProcessSettings {
-                    pod_template: pod_template(plan, datacenter),
-                    volume_claim_template: volume_claim_template(plan, datacenter),
-                },
-            )]),
+            processes: processes(plan, datacenter),
             // FDB advertises pod IPs; across Kubernetes clusters they must be routed (pod CIDRs
             // over Tailscale), and DNS names in the cluster file would not resolve in the other
             // clusters, so both are set explicitly (v2 defaults DNS on; docs §5.3, rule 25).
@@ -453,13 +481,6 @@ pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
         .collect();
     if !objects.is_empty() && pods_need_account(plan) {
         objects.extend(pods_rbac(plan, region));
-        if plan.spec.tailscale.enabled {
-            objects.extend(tailscale::fdb_state_rbac(
-                plan,
-                region,
-                &pods_service_account(plan),
-            ));
-        }
     }
     objects
 }

@@ -318,10 +318,7 @@ fn deployment(plan: &Plan, region: usize, app: App, config_map: &str) -> Deploym
         volume_mounts: Some(mounts),
         ..Container::default()
     };
-    let mut init_containers = Vec::new();
-    if plan.spec.tailscale.enabled {
-        init_containers.push(tailscale::native_sidecar(plan, region, app.workload()));
-    }
+    let mut init_containers = tailscale::deployment_init_containers(plan, region, app.workload());
     init_containers.push(wait_for_foundationdb(plan));
     let (topology_spread_constraints, affinity) = spread(&selector);
     let (selector, template) = template(

@@ -6,12 +6,28 @@ use crate::plan::Plan;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-/// The Namespace every object of the region lives in.
+/// The Namespace every object of the region lives in. With Tailscale its pods include
+/// privileged containers (kernel-mode Tailscale), so the namespace admits them under Pod
+/// Security Admission (`enforce: privileged`), and warns and audits at `baseline`, so every
+/// exception shows on apply and in the audit log (`APPLY.md` lists them).
 pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
+    let mut labels = labels::common(plan, region, "inferadb", "namespace");
+    if plan.spec.tailscale.enabled {
+        for (mode, level) in [
+            ("enforce", "privileged"),
+            ("warn", "baseline"),
+            ("audit", "baseline"),
+        ] {
+            labels.insert(
+                format!("pod-security.kubernetes.io/{mode}"),
+                level.to_owned(),
+            );
+        }
+    }
     let namespace = Namespace {
         metadata: ObjectMeta {
             name: Some(plan.region_spec(region).namespace.clone()),
-            labels: Some(labels::common(plan, region, "inferadb", "namespace")),
+            labels: Some(labels),
             ..ObjectMeta::default()
         },
         ..Namespace::default()

@@ -86,7 +86,12 @@ pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
     };
     // Namespaced: the operator watches only its own namespace (WATCH_NAMESPACE), so a Role is
     // enough (docs/fdb-multi-region.md §3.4; the Terraform module's globalMode confused "all
-    // namespaces" with "several Kubernetes clusters", §7.13).
+    // namespaces" with "several Kubernetes clusters", §7.13). Upstream's role also grants every
+    // verb on Secrets (OP@v2.33.0:config/rbac/role.yaml, from the kubebuilder marker at
+    // controllers/cluster_controller.go:176), but no code of the operator reads or writes a
+    // Secret at either tag (controllers/, internal/, pkg/, setup/, fdbclient/ of v1.45.0 and
+    // v2.33.0), and this namespace holds control's master key and the Tailscale credentials, so
+    // Secrets are left out.
     let role = Role {
         metadata: metadata(plan, region, OPERATOR_NAME, true),
         rules: Some(vec![
@@ -97,7 +102,6 @@ pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
                     "events",
                     "persistentvolumeclaims",
                     "pods",
-                    "secrets",
                     "services",
                 ],
                 &ALL_VERBS,
@@ -231,10 +235,9 @@ fn deployment(plan: &Plan, region: usize) -> Deployment {
     };
     // The operator runs fdbcli against every process of the cluster, in every region
     // (docs/fdb-multi-region.md §5.3), so it needs the routes to the remote pod CIDRs too.
-    let mut init_containers = Vec::new();
-    if plan.spec.tailscale.enabled {
-        init_containers.push(tailscale::native_sidecar(plan, region, Workload::Fdb));
-    }
+    // Its state is in memory, so its identity is ephemeral (an FDB tag, an ephemeral credential).
+    let mut init_containers =
+        tailscale::deployment_init_containers(plan, region, Workload::FdbEphemeral);
     init_containers.push(client_library_init(plan));
     let (selector, template) = template(
         selector,

@@ -177,9 +177,11 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
             .iter()
             .map(|&workload| {
                 let (secret, key) = credential_secret(plan, workload);
+                // The routers' tag differs per region: see `subnet_routers`.
+                let tag = (workload != Workload::Router).then(|| workload.tag(""));
                 json!({
                     "workload": workload.name(),
-                    "tag": workload.tag(),
+                    "tag": tag,
                     "secret_name": secret,
                     "secret_key": key,
                     "ephemeral": workload.ephemeral(),
@@ -193,7 +195,7 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
                 let cidr = plan.region_spec(region.index).pod_cidr.clone()?;
                 Some((
                     region.id.clone(),
-                    json!({"statefulset": ROUTER_NAME, "replicas": tailscale.router_replicas, "advertised_routes": [cidr]}),
+                    json!({"statefulset": ROUTER_NAME, "replicas": tailscale.router_replicas, "tag": Workload::Router.tag(&region.id), "advertised_routes": [cidr]}),
                 ))
             })
             .collect();

@@ -10,9 +10,13 @@
 //! tags (docs/inferadb-and-tailscale.md §5): the operator sets each process's public address from
 //! `status.podIP`, so FDB advertises and listens on pod IPs, never on a Tailscale 100.x address,
 //! and remote peers dial pod IPs. Those reach the other region through its subnet router
-//! (`tag:inferadb-router`), which advertises the region's `pod_cidr`; a grant whose destination
-//! is a tag would only match 100.x addresses and never that traffic. The `tests` section checks
-//! concrete pod addresses, so Tailscale refuses a later edit that breaks cross-region FDB.
+//! (`tag:inferadb-router-<region>`, one tag per region), which advertises the region's
+//! `pod_cidr`; each CIDR is auto-approved for its own region's router tag only, so a router (or a
+//! stolen router key) of one region cannot take over another region's routes. A grant whose
+//! destination is a tag would only match 100.x addresses and never that traffic. Engine and
+//! control call each other through in-region Services (their mesh URLs), which never cross
+//! Tailscale, so no grant opens their ports across regions. The `tests` section checks concrete
+//! pod addresses, so Tailscale refuses a later edit that breaks cross-region FDB.
 //!
 //! The text is a pure function of the plan: regions in spec order, fixed section and key order.
 
@@ -22,7 +26,7 @@ use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::ports;
-use super::tailscale_names::Workload;
+use super::tailscale_names::{Workload, router_tag};
 
 /// The tag of the OAuth client that mints the workload tags (`credentials: oauth_client`).
 const PROVISIONER_TAG: &str = "tag:inferadb-provisioner";
@@ -152,32 +156,46 @@ fn fdb_clients(plan: &Plan) -> Vec<Workload> {
     clients
 }
 
-/// Whether both engine and control run, so they call each other.
-fn engine_and_control(plan: &Plan) -> bool {
-    plan.spec.engine.enabled && plan.spec.control.enabled
+/// Every tag of the deployment, in a fixed order: FoundationDB, engine, control, then one
+/// router tag per region with a subnet router (one that sets `pod_cidr`).
+pub(crate) fn tags(plan: &Plan) -> Vec<String> {
+    let mut tags = vec![
+        Workload::Fdb.tag(""),
+        Workload::Engine.tag(""),
+        Workload::Control.tag(""),
+    ];
+    tags.extend(
+        plan.regions
+            .iter()
+            .filter(|region| plan.region_spec(region.index).pod_cidr.is_some())
+            .map(|region| router_tag(&region.id)),
+    );
+    tags
 }
 
-/// `tagOwners`: admins own the four workload tags; with an OAuth client, its tag owns them too.
+/// `tagOwners`: admins own every workload tag; with an OAuth client, its tag owns them too.
 fn tag_owners(plan: &Plan) -> Item {
     let oauth = plan.spec.tailscale.credentials == TailscaleCredentials::OauthClient;
     let mut owners = Vec::new();
     if oauth {
         owners.push(Item::field(PROVISIONER_TAG, strings([ADMINS])));
     }
-    for workload in Workload::ALL {
+    for tag in tags(plan) {
         let mut tag_owners = vec![ADMINS];
         if oauth {
             tag_owners.push(PROVISIONER_TAG);
         }
-        owners.push(Item::field(workload.tag(), strings(tag_owners)));
+        owners.push(Item::field(tag, strings(tag_owners)));
     }
     let comment = if oauth {
         "Who may apply each tag. The pods authenticate with an OAuth client that carries \
          tag:inferadb-provisioner and mints the workload tags, so that tag owns them; admins \
-         own it. Every workload has its own tag, so the rules below can tell them apart."
+         own it. Every workload has its own tag, and every region's router its own, so the \
+         rules below can tell them apart."
     } else {
-        "Who may apply each tag: the admins, who create one tagged auth key per workload (never \
-         one key for all, which would give every pod every tag)."
+        "Who may apply each tag: the admins, who create one tagged auth key per workload, and \
+         per region for the routers (never one key for all, which would give every pod every \
+         tag)."
     };
     Item::field("tagOwners", Node::Object(owners)).comment(comment)
 }
@@ -213,14 +231,14 @@ fn hosts(plan: &Plan, networks: &[PodNetwork<'_>]) -> Item {
     item
 }
 
-/// `grants`: FDB to FDB, the FDB clients to FDB, and control and engine to each other.
+/// `grants`: FDB to FDB, and the FDB clients to FDB. Nothing else crosses regions: engine and
+/// control reach each other through in-region Services.
 fn grants(plan: &Plan, networks: &[PodNetwork<'_>]) -> Item {
     let fdb_hosts: Vec<String> = networks
         .iter()
         .filter(|network| network.hosts_fdb)
         .map(PodNetwork::host)
         .collect();
-    let all_hosts: Vec<String> = networks.iter().map(PodNetwork::host).collect();
     let fdb_ports = format!("tcp:{}-{}", ports::FDB_TLS, ports::FDB_PLAIN);
     let mut grants = Vec::new();
     if !fdb_hosts.is_empty() {
@@ -248,27 +266,6 @@ fn grants(plan: &Plan, networks: &[PodNetwork<'_>]) -> Item {
             );
         }
     }
-    if engine_and_control(plan) && !all_hosts.is_empty() {
-        grants.push(
-            grant(
-                &[Workload::Control],
-                &all_hosts,
-                &[
-                    format!("tcp:{}", ports::ENGINE_HTTP),
-                    format!("tcp:{}", ports::ENGINE_MESH),
-                ],
-            )
-            .comment("Control calls the engine's API and mesh ports in every region."),
-        );
-        grants.push(
-            grant(
-                &[Workload::Engine],
-                &all_hosts,
-                &[format!("tcp:{}", ports::CONTROL_MESH)],
-            )
-            .comment("The engine calls control's mesh API in every region."),
-        );
-    }
     let mut item = Item::field("grants", Node::Array(grants)).comment(
         "Network grants (not legacy acls). Each source tag reaches only the listed pod networks \
          on the listed ports.",
@@ -284,21 +281,22 @@ fn grant(sources: &[Workload], destinations: &[String], ip: &[String]) -> Item {
     Item::new(Node::Object(vec![
         Item::field(
             "src",
-            strings(sources.iter().map(|workload| workload.tag())),
+            strings(sources.iter().map(|workload| workload.tag(""))),
         ),
         Item::field("dst", strings(destinations)),
         Item::field("ip", strings(ip)),
     ]))
 }
 
-/// `autoApprovers`: each pod CIDR may be advertised by the routers without a manual approval.
+/// `autoApprovers`: each pod CIDR may be advertised by its own region's router without a manual
+/// approval, and by no other.
 fn auto_approvers(networks: &[PodNetwork<'_>]) -> Item {
     let routes = networks
         .iter()
         .map(|network| {
             Item::field(
                 network.network.to_string(),
-                strings([Workload::Router.tag()]),
+                strings([router_tag(network.region)]),
             )
         })
         .collect();
@@ -307,8 +305,9 @@ fn auto_approvers(networks: &[PodNetwork<'_>]) -> Item {
         Node::Object(vec![Item::field("routes", Node::Object(routes))]),
     )
     .comment(
-        "Each region's subnet router (tag:inferadb-router) advertises the region's pod CIDR; \
-         these routes are approved without a manual step in the admin console.",
+        "Each region's subnet router (tag:inferadb-router-<region>) advertises the region's pod \
+         CIDR; each route is approved without a manual step for its own region's router only. \
+         A router of another region advertising it waits for an admin's approval.",
     )
 }
 
@@ -321,7 +320,7 @@ fn tests(plan: &Plan, networks: &[PodNetwork<'_>]) -> Item {
     let mut tests = Vec::new();
     for (index, network) in fdb.iter().enumerate() {
         let mut item = test(
-            Workload::Fdb,
+            Workload::Fdb.tag(""),
             [
                 network.address(ports::FDB_TLS),
                 network.address(ports::FDB_PLAIN),
@@ -341,53 +340,37 @@ fn tests(plan: &Plan, networks: &[PodNetwork<'_>]) -> Item {
     if !fdb.is_empty() {
         for (index, client) in fdb_clients(plan).into_iter().enumerate() {
             let mut item = test(
-                client,
+                client.tag(""),
                 fdb.iter().map(|network| network.address(ports::FDB_PLAIN)),
-                fdb.iter().map(|network| network.address(22)),
+                networks.iter().flat_map(|network| {
+                    [
+                        network.address(22),
+                        network.address(ports::ENGINE_HTTP),
+                        network.address(ports::CONTROL_MESH),
+                    ]
+                }),
             );
             if index == 0 {
                 item = item.comment(
                     "The FDB clients reach FoundationDB in every region that hosts it, but not \
-                     SSH.",
+                     SSH, and not the engine's or control's APIs in other regions: those are \
+                     called through in-region Services.",
                 );
             }
             tests.push(item);
         }
-    }
-    if engine_and_control(plan) && !networks.is_empty() {
-        tests.push(
-            test(
-                Workload::Control,
-                networks.iter().flat_map(|network| {
-                    [
-                        network.address(ports::ENGINE_HTTP),
-                        network.address(ports::ENGINE_MESH),
-                    ]
-                }),
-                networks.iter().map(|network| network.address(22)),
-            )
-            .comment(
-                "Control reaches the engine in every region; the engine reaches control's mesh \
-                 API.",
-            ),
-        );
-        tests.push(test(
-            Workload::Engine,
-            networks
-                .iter()
-                .map(|network| network.address(ports::CONTROL_MESH)),
-            networks.iter().map(|network| network.address(22)),
-        ));
-    }
-    if !fdb.is_empty() {
-        tests.push(
-            test(
-                Workload::Router,
+        for (index, network) in networks.iter().enumerate() {
+            let mut item = test(
+                router_tag(network.region),
                 [],
                 fdb.iter().map(|network| network.address(ports::FDB_PLAIN)),
-            )
-            .comment("The subnet routers forward traffic; they never originate any."),
-        );
+            );
+            if index == 0 {
+                item =
+                    item.comment("The subnet routers forward traffic; they never originate any.");
+            }
+            tests.push(item);
+        }
     }
     let mut item = Item::field("tests", Node::Array(tests)).comment(
         "Checked by Tailscale on every save, with a sample pod address of each region (its \
@@ -402,12 +385,12 @@ fn tests(plan: &Plan, networks: &[PodNetwork<'_>]) -> Item {
 /// One test: `{"src": tag, "proto": "tcp", "accept": [...], "deny": [...]}` (an empty list is
 /// left out).
 fn test(
-    source: Workload,
+    source: String,
     accept: impl IntoIterator<Item = String>,
     deny: impl IntoIterator<Item = String>,
 ) -> Item {
     let mut fields = vec![
-        Item::field("src", Node::Str(source.tag())),
+        Item::field("src", Node::Str(source)),
         Item::field("proto", Node::Str("tcp".to_owned())),
     ];
     let accept: Vec<String> = accept.into_iter().collect();
@@ -720,8 +703,8 @@ mod tests {
         assert_eq!(
             policy["autoApprovers"],
             json!({"routes": {
-                "10.10.0.0/16": ["tag:inferadb-router"],
-                "10.20.0.0/16": ["tag:inferadb-router"],
+                "10.10.0.0/16": ["tag:inferadb-router-us-west-1"],
+                "10.20.0.0/16": ["tag:inferadb-router-eu-central-1"],
             }})
         );
         let grants = policy["grants"].as_array().expect("grants");
@@ -738,30 +721,35 @@ mod tests {
             assert_eq!(test["proto"], "tcp");
             assert!(test["deny"].as_array().is_some_and(|deny| !deny.is_empty()));
         }
-        // Engine and control (defaults: enabled) are FDB clients of both regions and call each
-        // other; the routers originate nothing.
+        // Engine and control (defaults: enabled) are FDB clients of both regions; they call
+        // each other only through in-region Services, so their ports stay closed across
+        // regions; the routers originate nothing.
         for client in ["tag:inferadb-engine", "tag:inferadb-control"] {
             let tests = tests_from(&policy, client);
             assert!(tests.iter().any(|test| accepts(test, "10.10.0.10:4501")));
             assert!(tests.iter().any(|test| accepts(test, "10.20.0.10:4501")));
+            let denied = &tests[0]["deny"];
+            for address in ["10.20.0.10:8080", "10.10.0.10:9092", "10.20.0.10:22"] {
+                assert!(
+                    denied
+                        .as_array()
+                        .is_some_and(|d| d.contains(&json!(address))),
+                    "{client} {address}"
+                );
+            }
         }
-        assert!(
-            tests_from(&policy, "tag:inferadb-control")
-                .iter()
-                .any(|test| accepts(test, "10.20.0.10:8082"))
-        );
-        assert!(
-            tests_from(&policy, "tag:inferadb-engine")
-                .iter()
-                .any(|test| accepts(test, "10.10.0.10:9092"))
-        );
-        let router = tests_from(&policy, "tag:inferadb-router");
-        assert_eq!(router.len(), 1);
-        assert_eq!(
-            router[0]["deny"],
-            json!(["10.10.0.10:4501", "10.20.0.10:4501"])
-        );
-        assert!(router[0].get("accept").is_none());
+        for grant in grants {
+            assert_eq!(grant["ip"], json!(["tcp:4500-4501"]), "{grant}");
+        }
+        for region in ["us-west-1", "eu-central-1"] {
+            let router = tests_from(&policy, &format!("tag:inferadb-router-{region}"));
+            assert_eq!(router.len(), 1);
+            assert_eq!(
+                router[0]["deny"],
+                json!(["10.10.0.10:4501", "10.20.0.10:4501"])
+            );
+            assert!(router[0].get("accept").is_none());
+        }
         // Per-workload keys: admins own every tag, there is no provisioner tag.
         assert_eq!(
             policy["tagOwners"]["tag:inferadb-fdb"],
@@ -806,12 +794,13 @@ mod tests {
         let policy = parse(&policy_text(&spec));
         let owners = &policy["tagOwners"];
         assert_eq!(owners[PROVISIONER_TAG], json!(["autogroup:admin"]));
-        for workload in Workload::ALL {
+        let all = tags(&plan_of(&spec));
+        assert_eq!(all.len(), 5, "fdb, engine, control, two routers");
+        for tag in all {
             assert_eq!(
-                owners[workload.tag().as_str()],
+                owners[tag.as_str()],
                 json!(["autogroup:admin", PROVISIONER_TAG]),
-                "{}",
-                workload.tag()
+                "{tag}"
             );
         }
     }
@@ -826,9 +815,10 @@ mod tests {
         assert_eq!(policy["autoApprovers"], json!({"routes": {}}));
         assert_eq!(policy["grants"], json!([]));
         assert_eq!(policy["tests"], json!([]));
+        // No pod_cidr, so no router and no router tag.
         assert_eq!(
             policy["tagOwners"].as_object().map(serde_json::Map::len),
-            Some(Workload::ALL.len())
+            Some(3)
         );
         assert!(text.contains("no region sets pod_cidr"));
         assert!(!text.contains("pods-"));
@@ -843,7 +833,7 @@ mod tests {
         assert_eq!(grants.len(), 2, "FDB to FDB and engine to FDB only");
         assert_eq!(grants[1]["src"], json!(["tag:inferadb-engine"]));
         assert!(tests_from(&policy, "tag:inferadb-control").is_empty());
-        assert!(!policy.to_string().contains("9092"));
+        assert!(!policy["grants"].to_string().contains("9092"));
     }
 
     #[test]
@@ -857,18 +847,42 @@ mod tests {
             !fdb_dst.contains(&json!("pods-ap-northeast-1")),
             "a client region"
         );
-        let engine_grant = policy["grants"]
-            .as_array()
-            .expect("grants")
-            .iter()
-            .find(|grant| grant["src"] == json!(["tag:inferadb-control"]))
-            .expect("control to engine");
-        assert!(
-            engine_grant["dst"]
-                .as_array()
-                .expect("dst")
-                .contains(&json!("pods-ap-northeast-1"))
+        // The client region's engine and control are FDB clients of the FDB regions.
+        let client_grant = &policy["grants"][1];
+        assert_eq!(
+            client_grant["src"],
+            json!(["tag:inferadb-engine", "tag:inferadb-control"])
         );
+        assert_eq!(client_grant["dst"], fdb_grant["dst"]);
+    }
+
+    #[test]
+    fn a_router_may_advertise_only_its_own_regions_pod_cidr() {
+        let spec = example("everything-enabled.yaml");
+        let plan = plan_of(&spec);
+        let policy = parse(&policy_text(&spec));
+        let routes = policy["autoApprovers"]["routes"]
+            .as_object()
+            .expect("routes");
+        assert_eq!(routes.len(), 3);
+        for region in &plan.regions {
+            let cidr = plan
+                .region_spec(region.index)
+                .pod_cidr
+                .clone()
+                .expect("pod_cidr");
+            let own = router_tag(&region.id);
+            assert_eq!(routes[&cidr], json!([own]), "{}", region.id);
+            // Another region's router advertising this CIDR is not approved.
+            for other in plan.regions.iter().filter(|other| other.id != region.id) {
+                let approvers = routes[&cidr].as_array().expect("approvers");
+                assert!(
+                    !approvers.contains(&json!(router_tag(&other.id))),
+                    "{}",
+                    other.id
+                );
+            }
+        }
     }
 
     #[test]

@@ -11,38 +11,65 @@
 //! `NET_ADMIN` used to be enough for; tailscale PR #14262). Userspace mode would need every
 //! program to use a SOCKS5 proxy, which fdbserver and libfdb_c cannot. Configuration goes through
 //! environment variables only: the image's command is containerboot, and `args` would replace it.
+//!
+//! **The own region stays on the pod network.** With `--accept-routes` a sidecar also accepts its
+//! own region's pod CIDR from its own router: tailscaled adds every accepted route to table 52
+//! and looks that table up at rule priority 5270, ahead of the main table
+//! (tailscale@v1.78.3:wgengine/router/router_linux.go:1184-1232, base 5200 at :100; the same at
+//! v1.56.1 :1058-1106). Every packet to an address of the own region, replies included, would
+//! then leave through `tailscale0` and be dropped by the router. So every pod with a sidecar
+//! first runs an init container (`NET_ADMIN` only) that adds `ip rule pref 5260 to <own pod_cidr>
+//! lookup main`, in the gap tailscaled leaves for this ("We leave spaces between each pref number.
+//! This is so the sysadmin can override", :1188-1190); tailscaled deletes only its own rules, by
+//! their priorities (:1314-1349).
 
 use super::labels;
 use super::object::RenderedObject;
 use super::pod::{env, env_field, env_secret, http_probe, quantities, spread, template};
 use super::ports::TAILSCALE_HEALTH;
 use super::rbac::{role_ref, service_account};
-use super::tailscale_names::{ROUTER_NAME, Workload, credential_secret};
+use super::tailscale_names::{ROUTER_NAME, Workload, credential_secret, router_pods, state_secret};
 use crate::plan::Plan;
 use crate::validate::image::parse_image;
 use crate::validate::version::Version;
 use infera_spec::TailscaleCredentials;
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{
-    Container, PodSpec, ResourceRequirements, Secret, SecurityContext, Service, ServiceAccount,
-    ServiceSpec,
+    Capabilities, Container, PodSpec, ResourceRequirements, Secret, SecurityContext, Service,
+    ServiceAccount, ServiceSpec, VolumeMount,
 };
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
-/// The first Tailscale release whose containerboot serves `/healthz` (`TS_ENABLE_HEALTH_CHECK`).
-const HEALTH_CHECK_SINCE: Version = Version::new(1, 78, 0);
+/// The first Tailscale release whose containerboot serves `/healthz` (`TS_ENABLE_HEALTH_CHECK`,
+/// `TS_LOCAL_ADDR_PORT`) and writes Events to its Pod (tailscale@v1.78.3:kube/kubeclient/client.go:407-440;
+/// neither exists at v1.76.0).
+const CONTAINERBOOT_1_78: Version = Version::new(1, 78, 0);
 
-/// Where a sidecar keeps its node state.
+/// The priority of the rule that keeps the own region's pod CIDR on the main table: between
+/// tailscaled's 5250 and its table-52 rule at 5270.
+pub(crate) const OWN_ROUTE_PREF: u32 = 5260;
+
+/// Where a Tailscale container keeps its node state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum State {
-    /// A Secret per pod, `ts-<pod name>` (FDB pods: stable names, stable tailnet identity).
+    /// A Secret per pod, `ts-<pod name>` (routers: StatefulSet pods with predictable names, so
+    /// their Role can name each Secret).
     PerPodSecret,
-    /// In memory: an ephemeral node per pod start (Deployment pods have random names).
+    /// On the FoundationDB pod's own `data` volume (subPath `tailscale`): the process group's
+    /// volume for log and storage pods, so the identity lasts as long as the process group; an
+    /// emptyDir for stateless pods, so it lasts as long as the pod. No Secret, so no RBAC on
+    /// Secrets (containerboot: `TS_KUBE_SECRET=""` and `TS_STATE_DIR`,
+    /// tailscale@v1.78.3:cmd/containerboot/tailscaled.go:63-77; v1.56.1:cmd/containerboot/main.go:609-620).
+    DataVolume,
+    /// In memory: an ephemeral node per container start (Deployment pods have random names).
     Memory,
 }
+
+/// Where the FoundationDB pods' sidecar mounts its part of the `data` volume.
+const STATE_DIR: &str = "/var/lib/tailscale";
 
 /// The Tailscale version of the configured image, when its tag says (`v1.78.3`).
 fn image_version(plan: &Plan) -> Option<Version> {
@@ -50,9 +77,10 @@ fn image_version(plan: &Plan) -> Option<Version> {
     Version::parse(image.tag?.strip_prefix('v')?)
 }
 
-/// Whether the image serves `/healthz` on :9002.
+/// Whether the image's containerboot is 1.78 or later: it serves `/healthz` on :9002 and writes
+/// Events.
 pub(crate) fn has_health_check(plan: &Plan) -> bool {
-    image_version(plan).is_some_and(|version| version >= HEALTH_CHECK_SINCE)
+    image_version(plan).is_some_and(|version| version >= CONTAINERBOOT_1_78)
 }
 
 fn authkey_env(plan: &Plan, workload: Workload) -> Vec<k8s_openapi::api::core::v1::EnvVar> {
@@ -75,21 +103,24 @@ fn authkey_env(plan: &Plan, workload: Workload) -> Vec<k8s_openapi::api::core::v
     }
 }
 
-fn extra_args(plan: &Plan, workload: Workload) -> String {
+fn extra_args(plan: &Plan, region: usize, workload: Workload) -> String {
     let mut args = Vec::new();
     if workload != Workload::Router {
         args.push("--accept-routes".to_owned());
     }
     if plan.spec.tailscale.credentials == TailscaleCredentials::OauthClient {
-        args.push(format!("--advertise-tags={}", workload.tag()));
+        args.push(format!(
+            "--advertise-tags={}",
+            workload.tag(&plan.regions[region].id)
+        ));
     }
     args.join(" ")
 }
 
 /// The device name: FDB pod names are unique across regions already (they hold the datacenter
 /// id); other pods get the region in front (`<region>-<pod>`), validated to fit 63 characters.
-fn hostname(plan: &Plan, region: usize, workload: Workload, fdb_pod: bool) -> String {
-    if fdb_pod && workload == Workload::Fdb {
+fn hostname(plan: &Plan, region: usize, fdb_pod: bool) -> String {
+    if fdb_pod {
         "$(POD_NAME)".to_owned()
     } else {
         format!("{}-$(POD_NAME)", plan.regions[region].id)
@@ -104,18 +135,24 @@ fn container(
     state: State,
     fdb_pod: bool,
 ) -> Container {
-    let mut vars = vec![
-        env_field("POD_NAME", "metadata.name"),
-        env_field("POD_UID", "metadata.uid"),
-        env(
-            "TS_KUBE_SECRET",
-            match state {
-                State::PerPodSecret => "ts-$(POD_NAME)",
-                State::Memory => "",
-            },
-        ),
-        env("TS_HOSTNAME", hostname(plan, region, workload, fdb_pod)),
-    ];
+    let health = has_health_check(plan);
+    let mut vars = vec![env_field("POD_NAME", "metadata.name")];
+    if state == State::PerPodSecret {
+        // Only with a state Secret does containerboot get Events RBAC; it writes Events only
+        // when POD_NAME and POD_UID are both set (tailscale@v1.78.3:kube/kubeclient/client.go:407-430).
+        vars.push(env_field("POD_UID", "metadata.uid"));
+    }
+    vars.push(env(
+        "TS_KUBE_SECRET",
+        match state {
+            State::PerPodSecret => state_secret("$(POD_NAME)"),
+            State::DataVolume | State::Memory => String::new(),
+        },
+    ));
+    if state == State::DataVolume {
+        vars.push(env("TS_STATE_DIR", STATE_DIR));
+    }
+    vars.push(env("TS_HOSTNAME", hostname(plan, region, fdb_pod)));
     vars.extend(authkey_env(plan, workload));
     vars.extend([
         env("TS_USERSPACE", "false"),
@@ -132,12 +169,19 @@ fn container(
             .map_or_else(|_| cidr.clone(), |net| net.to_string());
         vars.push(env("TS_ROUTES", canonical));
     }
-    let args = extra_args(plan, workload);
+    let args = extra_args(plan, region, workload);
     if !args.is_empty() {
         vars.push(env("TS_EXTRA_ARGS", args));
     }
-    let health = has_health_check(plan);
     if health {
+        // The health endpoint listens on the pod IP only, as the Tailscale operator sets it
+        // (tailscale@v1.78.3:cmd/k8s-operator/sts.go:866-870): the default `[::]:9002` also
+        // listens on tailscale0 and fails outright on kernels without IPv6.
+        vars.push(env_field("POD_IP", "status.podIP"));
+        vars.push(env(
+            "TS_LOCAL_ADDR_PORT",
+            format!("$(POD_IP):{TAILSCALE_HEALTH}"),
+        ));
         vars.push(env("TS_ENABLE_HEALTH_CHECK", "true"));
     }
     let probe = |failures| {
@@ -168,14 +212,88 @@ fn container(
         }),
         startup_probe: health.then(|| probe(30)),
         liveness_probe: health.then(|| probe(6)),
+        volume_mounts: (state == State::DataVolume).then(|| {
+            vec![VolumeMount {
+                name: "data".to_owned(),
+                mount_path: STATE_DIR.to_owned(),
+                sub_path: Some("tailscale".to_owned()),
+                ..VolumeMount::default()
+            }]
+        }),
         ..Container::default()
     }
 }
 
 /// The sidecar of an FDB pod (a regular container in the operator's pod template: the
-/// operator's own containers stay untouched).
-pub(crate) fn fdb_sidecar(plan: &Plan, region: usize) -> Container {
-    container(plan, region, Workload::Fdb, State::PerPodSecret, true)
+/// operator's own containers stay untouched). Its state is on the pod's `data` volume, which the
+/// operator defines for every pod (the process group's PVC, an emptyDir for stateless pods) and
+/// adds for any container that mounts it (OP@v2.33.0:internal/pod_models.go:420-482; OP@v1.45.0
+/// the same volume); `workload` is [`Workload::Fdb`] for the pods with a PVC and
+/// [`Workload::FdbEphemeral`] for stateless ones.
+pub(crate) fn fdb_sidecar(plan: &Plan, region: usize, workload: Workload) -> Container {
+    container(plan, region, workload, State::DataVolume, true)
+}
+
+/// The init container that keeps the region's own pod CIDR on the main routing table, ahead of
+/// the table-52 rule tailscaled adds (see the module header); `None` when the region has no
+/// `pod_cidr` (then no router advertises it, so no sidecar accepts it). Run before the sidecar
+/// starts, so tailscaled does not see the rule change.
+pub(crate) fn own_route_init(plan: &Plan, region: usize) -> Option<Container> {
+    let cidr = plan.region_spec(region).pod_cidr.as_ref()?;
+    let network = cidr.parse::<ipnet::IpNet>().ok()?.trunc();
+    let ip = match network {
+        ipnet::IpNet::V4(_) => "ip",
+        ipnet::IpNet::V6(_) => "ip -6",
+    };
+    Some(Container {
+        name: OWN_ROUTE_CONTAINER.to_owned(),
+        image: Some(plan.spec.tailscale.image.clone()),
+        image_pull_policy: Some("IfNotPresent".to_owned()),
+        // The image ships iproute2 (tailscale@v1.78.3:Dockerfile.base; v1.56.1 the same).
+        command: Some(vec![
+            "sh".to_owned(),
+            "-c".to_owned(),
+            format!(
+                "{ip} rule del pref {OWN_ROUTE_PREF} 2>/dev/null; {ip} rule add pref {OWN_ROUTE_PREF} to {network} lookup main"
+            ),
+        ]),
+        resources: Some(ResourceRequirements {
+            requests: Some(quantities("10m", "16Mi")),
+            limits: Some(quantities("100m", "32Mi")),
+            ..ResourceRequirements::default()
+        }),
+        security_context: Some(SecurityContext {
+            run_as_user: Some(0),
+            run_as_non_root: Some(false),
+            allow_privilege_escalation: Some(false),
+            read_only_root_filesystem: Some(true),
+            capabilities: Some(Capabilities {
+                add: Some(vec!["NET_ADMIN".to_owned()]),
+                drop: Some(vec!["ALL".to_owned()]),
+            }),
+            ..SecurityContext::default()
+        }),
+        ..Container::default()
+    })
+}
+
+/// The name of [`own_route_init`]'s container.
+pub(crate) const OWN_ROUTE_CONTAINER: &str = "tailscale-own-route";
+
+/// The init containers a Deployment pod runs for Tailscale, in order: the own-route rule, then
+/// the native sidecar; empty without Tailscale.
+pub(crate) fn deployment_init_containers(
+    plan: &Plan,
+    region: usize,
+    workload: Workload,
+) -> Vec<Container> {
+    if !plan.spec.tailscale.enabled {
+        return Vec::new();
+    }
+    own_route_init(plan, region)
+        .into_iter()
+        .chain([native_sidecar(plan, region, workload)])
+        .collect()
 }
 
 /// The sidecar of a Deployment pod, as a native sidecar (an init container with
@@ -230,26 +348,14 @@ fn role_and_binding(
     vec![RenderedObject::new(&role), RenderedObject::new(&binding)]
 }
 
-/// The Role that lets the FDB pods' sidecars keep their state Secrets (`ts-<pod>`). `create`
-/// cannot be limited by name, and FDB pod names are not predictable (replacements get new
-/// indices), so the pods may read and write Secrets of their namespace (documented in APPLY.md).
-pub(crate) fn fdb_state_rbac(plan: &Plan, region: usize, account: &str) -> Vec<RenderedObject> {
-    let name = format!("{}-tailscale-state", plan.spec.cluster_name);
-    role_and_binding(
-        plan,
-        region,
-        &name,
-        account,
-        vec![
-            rule(&["secrets"], &["create", "get", "update", "patch"], None),
-            rule(&["events"], &["create", "get", "patch"], None),
-        ],
-        "foundationdb",
-    )
-}
-
 /// The region's subnet router: a StatefulSet advertising the pod CIDR, with per-pod state
-/// Secrets (`tailscale-router-<n>`, predictable, so RBAC is limited to those names).
+/// Secrets (`ts-tailscale-router-<n>`, predictable, so RBAC is limited to those names).
+///
+/// The Role grants what containerboot checks at startup: get and update on its Secret (fatal
+/// when missing), patch, and create (fatal when missing and the Secret does not exist yet;
+/// create cannot be limited by name) (tailscale@v1.78.3:kube/kubeclient/client.go:374-400,
+/// cmd/containerboot/settings.go:208-231; v1.56.1:kube/client.go:278-297, cmd/containerboot/main.go:164-168);
+/// from 1.78 also get, create and patch on Events (client.go:407-430).
 pub(crate) fn router_objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
     if plan.region_spec(region).pod_cidr.is_none() {
         return Vec::new();
@@ -261,20 +367,24 @@ pub(crate) fn router_objects(plan: &Plan, region: usize) -> Vec<RenderedObject> 
         metadata: metadata(plan, region, ROUTER_NAME, ROUTER_NAME, "network"),
         ..ServiceAccount::default()
     };
-    let pods: Vec<String> = (0..replicas)
-        .map(|n| format!("{ROUTER_NAME}-{n}"))
+    let secrets: Vec<String> = router_pods(replicas)
+        .iter()
+        .map(|pod| state_secret(pod))
         .collect();
+    let mut rules = vec![
+        rule(&["secrets"], &["create"], None),
+        rule(&["secrets"], &["get", "update", "patch"], Some(secrets)),
+    ];
+    if has_health_check(plan) {
+        rules.push(rule(&["events"], &["create", "get", "patch"], None));
+    }
     let mut objects = vec![RenderedObject::new(&account)];
     objects.extend(role_and_binding(
         plan,
         region,
         ROUTER_NAME,
         ROUTER_NAME,
-        vec![
-            rule(&["secrets"], &["create"], None),
-            rule(&["secrets"], &["get", "update", "patch"], Some(pods)),
-            rule(&["events"], &["create", "get", "patch"], None),
-        ],
+        rules,
         ROUTER_NAME,
     ));
     let service = Service {

@@ -144,6 +144,9 @@ fn check_regions<'a>(spec: &'a MultiRegionSpec, diagnostics: &mut Diagnostics) {
         check_tolerations(region, &at, diagnostics);
         if let Some(cidr) = &region.pod_cidr {
             check_cidr(cidr, &at, index, &mut cidrs, diagnostics);
+            if spec.tailscale.enabled {
+                check_not_tailscale_range(cidr, &at, diagnostics);
+            }
         }
     }
     check_primary_and_priorities(spec, diagnostics);
@@ -370,6 +373,37 @@ fn check_cidr(
         }
     }
     cidrs.push((index, network));
+}
+
+/// Tailscale's own address ranges: the CGNAT range its nodes get 100.x addresses from, and its
+/// IPv6 ULA prefix.
+const TAILSCALE_RANGES: [&str; 2] = ["100.64.0.0/10", "fd7a:115c:a1e0::/48"];
+
+/// A pod network inside Tailscale's ranges breaks every sidecar pod: tailscaled drops packets
+/// from 100.64.0.0/10 that do not arrive on tailscale0 (`ts-input ! -i tailscale0 -s
+/// 100.64.0.0/10 -j DROP`, tailscale@v1.78.3:util/linuxfw/iptables_runner.go:318-331), and peers'
+/// /32 routes live in the same range.
+fn check_not_tailscale_range(cidr: &str, at: &FieldPath, diagnostics: &mut Diagnostics) {
+    let Ok(network) = cidr.parse::<IpNet>() else {
+        return;
+    };
+    for range in TAILSCALE_RANGES {
+        let Ok(range) = range.parse::<IpNet>() else {
+            continue;
+        };
+        if range.contains(&network)
+            || network.contains(&range)
+            || range.contains(&network.network())
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    at.clone().key("pod_cidr"),
+                    format!("`{network}` overlaps Tailscale's address range {range}: the sidecars drop traffic from it that does not arrive over Tailscale, so pods in this range could not talk to sidecar pods at all"),
+                )
+                .with_help("use a pod network outside 100.64.0.0/10 and fd7a:115c:a1e0::/48 (EKS custom networking often puts pods in 100.64.0.0/10: pick secondary CIDRs elsewhere, or disable Tailscale and route the pod networks another way)"),
+            );
+        }
+    }
 }
 
 fn check_primary_and_priorities(spec: &MultiRegionSpec, diagnostics: &mut Diagnostics) {

@@ -250,3 +250,11 @@ pub fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
     }
     out
 }
+
+/// The init containers and containers of a pod spec, in that order.
+pub fn containers(spec: &Value) -> Vec<Value> {
+    ["initContainers", "containers"]
+        .iter()
+        .flat_map(|key| spec[key].as_array().cloned().unwrap_or_default())
+        .collect()
+}
