@@ -25,8 +25,10 @@ pub struct Tailscale {
     #[serde(default = "default_tailscale_image")]
     pub image: String,
     /// How each workload authenticates to the tailnet. Every workload gets its own tag
-    /// (`tag:inferadb-fdb`, `-engine`, `-control`, `-router`), so the tailnet policy can tell them
-    /// apart; one tagged key shared by all would make the policy meaningless.
+    /// (`tag:inferadb-fdb`, `tag:inferadb-engine`, `tag:inferadb-control`, and one
+    /// `tag:inferadb-router-<region>` per region), so the tailnet policy can tell them apart and
+    /// approve each region's pod CIDR for its own routers only; one tagged key shared by all
+    /// would make the policy meaningless.
     #[serde(default)]
     pub credentials: TailscaleCredentials,
     /// Subnet-router pods per region (they advertise the region's `pod_cidr`).
@@ -52,14 +54,17 @@ impl Default for Tailscale {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TailscaleCredentials {
-    /// One existing Secret per workload, `<secret_name>-<workload>` (workload = `fdb`, `engine`,
-    /// `control`, `router`), key `secret_key`, each holding an auth key tagged
-    /// `tag:inferadb-<workload>` (reusable; ephemeral for engine and control).
+    /// One existing Secret per workload in each region, `<secret_name>-<workload>`, key
+    /// `secret_key`: `fdb` (reusable key, `tag:inferadb-fdb`, for FoundationDB pods with a
+    /// volume), `fdb-ephemeral` (reusable and ephemeral, `tag:inferadb-fdb`, for the operator
+    /// and stateless FoundationDB pods), `engine` and `control` (reusable and ephemeral,
+    /// `tag:inferadb-engine` / `tag:inferadb-control`), and `router` (reusable,
+    /// `tag:inferadb-router-<region>` of that region).
     #[default]
     PerWorkloadKeys,
     /// One Secret `<secret_name>`, key `secret_key`, holding an OAuth client secret
-    /// (`tskey-client-...`) whose tag owns the four workload tags; each workload advertises its
-    /// own tag.
+    /// (`tskey-client-...`, Auth Keys write scope, tag `tag:inferadb-provisioner`) that owns every workload tag, the
+    /// per-region router tags included; each workload advertises its own tag.
     OauthClient,
 }
 
