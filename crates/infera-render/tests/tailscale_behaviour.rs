@@ -35,6 +35,14 @@ fn all_renders() -> Vec<(String, Rendered)> {
         "everything-enabled (oauth)".to_owned(),
         render_with(&oauth, &seeded).expect("renders"),
     ));
+    let mut ipv6 = spec.clone();
+    for (index, region) in ipv6.regions.iter_mut().enumerate() {
+        region.pod_cidr = Some(format!("fd10:0:{}::/56", index + 1));
+    }
+    out.push((
+        "everything-enabled (IPv6 pod networks)".to_owned(),
+        render_with(&ipv6, &seeded).expect("renders"),
+    ));
     let mut old = spec;
     old.tailscale.image = "tailscale/tailscale:v1.56.1".to_owned();
     out.push((
@@ -336,6 +344,87 @@ fn every_tailscale_container_gets_exactly_the_rbac_containerboot_needs() {
     assert!(checked >= 20, "only {checked} state Secrets checked");
 }
 
+/// containerboot builds a Kubernetes client whenever `KUBERNETES_SERVICE_HOST` is non-empty,
+/// reading `namespace` and `ca.crt` from the ServiceAccount mount and exiting when they are
+/// missing (tailscale@v1.78.3:cmd/containerboot/settings.go:91, main.go:172-176,
+/// kube/kubeclient/client.go:96-108; v1.56.1:cmd/containerboot/main.go:111,154-156). So a
+/// sidecar either keeps its state in a Secret, and then its pod mounts a ServiceAccount token, or
+/// it turns the client off and depends on no mount at all.
+#[test]
+fn sidecars_depend_on_a_service_account_mount_only_when_they_use_the_api() {
+    let mut checked = 0;
+    for (name, _, region, objects, pods) in every_pod_template() {
+        for container in containers(&pods.spec)
+            .iter()
+            .filter(|c| c["name"] == "tailscale")
+        {
+            let at = format!("{name}: {region}/{}", pods.owner);
+            let secret = env(container, "TS_KUBE_SECRET")
+                .and_then(|v| v["value"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| "tailscale".to_owned());
+            // The kubelet's service variable is overridden only by an explicit value.
+            let api_host = env(container, "KUBERNETES_SERVICE_HOST")
+                .map_or("10.96.0.1".to_owned(), |v| {
+                    v["value"].as_str().unwrap_or("10.96.0.1").to_owned()
+                });
+            if secret.is_empty() {
+                assert_eq!(
+                    api_host, "",
+                    "{at}: no state Secret, but containerboot still needs the ServiceAccount mount"
+                );
+            } else {
+                let account = objects.iter().find(|o| {
+                    o["kind"] == "ServiceAccount" && o["metadata"]["name"] == pods.account.as_str()
+                });
+                let mounted = pods.spec["automountServiceAccountToken"]
+                    .as_bool()
+                    .or_else(|| account.and_then(|a| a["automountServiceAccountToken"].as_bool()));
+                assert_eq!(
+                    mounted,
+                    Some(true),
+                    "{at}: state Secret `{secret}` but no token"
+                );
+                assert_ne!(api_host, "", "{at}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} sidecars checked");
+}
+
+/// The kubelet applies the pod's fsGroup to every file of a volume on each mount, adding group
+/// read and write, unless `fsGroupChangePolicy: OnRootMismatch` and the volume's root already
+/// matches (kubernetes:pkg/volume/volume_linux.go SetVolumeOwnership). A Tailscale node key kept
+/// on the FDB data volume (written 0600 by tailscaled) would otherwise become readable by the
+/// `foundationdb` container, which runs in that group, after the pod's first restart.
+#[test]
+fn node_keys_on_data_volumes_stay_private_to_the_sidecar() {
+    let mut checked = 0;
+    for (name, _, region, _, pods) in every_pod_template() {
+        let on_data = containers(&pods.spec).iter().any(|c| {
+            c["name"] == "tailscale"
+                && c["volumeMounts"]
+                    .as_array()
+                    .is_some_and(|mounts| mounts.iter().any(|m| m["name"] == "data"))
+        });
+        if !on_data {
+            continue;
+        }
+        let context = &pods.spec["securityContext"];
+        if context["fsGroup"].is_null() {
+            continue;
+        }
+        assert_eq!(
+            context["fsGroupChangePolicy"],
+            json!("OnRootMismatch"),
+            "{name}: {region}/{}",
+            pods.owner
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} FDB pod templates checked");
+}
+
 #[test]
 fn no_service_account_can_read_a_secret_its_pods_do_not_own() {
     for (name, rendered) in all_renders() {
@@ -603,7 +692,21 @@ fn own_region_traffic_stays_on_the_pod_network_and_remote_regions_use_tailscale(
 
 #[test]
 fn health_endpoints_listen_on_the_pod_ip_only() {
-    for (name, _, region, _, pods) in every_pod_template() {
+    for (name, rendered, region, _, pods) in every_pod_template() {
+        // A pod IP of the region's family, as the kubelet would put into $(POD_IP).
+        let pod_ip = rendered
+            .plan
+            .regions
+            .iter()
+            .find(|r| r.id == region)
+            .and_then(|r| rendered.plan.region_spec(r.index).pod_cidr.clone())
+            .map_or("10.0.3.3".to_owned(), |cidr| {
+                if cidr.contains(':') {
+                    "fd10:0:1::303".to_owned()
+                } else {
+                    "10.0.3.3".to_owned()
+                }
+            });
         for container in containers(&pods.spec)
             .iter()
             .filter(|c| c["name"] == "tailscale")
@@ -617,11 +720,19 @@ fn health_endpoints_listen_on_the_pod_ip_only() {
             let at = format!("{name}: {}/{}", region, pods.owner);
             if image_at_least_1_78(container) {
                 let position = |var: &str| names.iter().position(|n| n == var);
-                assert_eq!(
-                    env(container, "TS_LOCAL_ADDR_PORT").map(|v| v["value"].clone()),
-                    Some(json!("$(POD_IP):9002")),
-                    "{at}"
-                );
+                // containerboot parses the expanded value with netip.ParseAddrPort and exits
+                // when it fails (tailscale@v1.78.3:cmd/containerboot/settings.go:189-192); Rust's
+                // SocketAddr has the same grammar (brackets for IPv6 and only for IPv6).
+                let value = env(container, "TS_LOCAL_ADDR_PORT")
+                    .and_then(|v| v["value"].as_str().map(str::to_owned))
+                    .unwrap_or_else(|| panic!("{at}: no TS_LOCAL_ADDR_PORT"));
+                assert!(value.contains("$(POD_IP)"), "{at}: {value}");
+                let expanded = value.replace("$(POD_IP)", &pod_ip);
+                let address: std::net::SocketAddr = expanded
+                    .parse()
+                    .unwrap_or_else(|e| panic!("{at}: containerboot rejects `{expanded}`: {e}"));
+                assert_eq!(address.ip().to_string(), pod_ip, "{at}");
+                assert_eq!(address.port(), 9002, "{at}");
                 // $(VAR) expands only earlier variables.
                 assert!(position("POD_IP") < position("TS_LOCAL_ADDR_PORT"), "{at}");
                 assert_eq!(

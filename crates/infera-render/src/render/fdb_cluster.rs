@@ -360,6 +360,12 @@ fn pod_template(plan: &Plan, datacenter: &DatacenterPlan, workload: Workload) ->
             tolerations: tolerations(&region.tolerations),
             security_context: Some(PodSecurityContext {
                 fs_group: Some(FDB_UID),
+                // The kubelet applies fsGroup to every file of the volume on each mount unless
+                // the volume's root already matches (kubernetes:pkg/volume/volume_linux.go
+                // SetVolumeOwnership; KEP-695 skip-permission-change): with `Always`, the Tailscale node key
+                // on the data volume would become group-readable by the FoundationDB container
+                // after the first restart, and large volumes would be walked on every mount.
+                fs_group_change_policy: Some("OnRootMismatch".to_owned()),
                 ..PodSecurityContext::default()
             }),
             service_account_name: pods_need_account(plan).then(|| pods_service_account(plan)),

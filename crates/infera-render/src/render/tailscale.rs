@@ -117,6 +117,21 @@ fn extra_args(plan: &Plan, region: usize, workload: Workload) -> String {
     args.join(" ")
 }
 
+/// `$(POD_IP):9002`, or `[$(POD_IP)]:9002` in a region whose pod CIDR is IPv6.
+fn health_address(plan: &Plan, region: usize) -> String {
+    let ipv6 = plan
+        .region_spec(region)
+        .pod_cidr
+        .as_ref()
+        .and_then(|cidr| cidr.parse::<ipnet::IpNet>().ok())
+        .is_some_and(|net| matches!(net, ipnet::IpNet::V6(_)));
+    if ipv6 {
+        format!("[$(POD_IP)]:{TAILSCALE_HEALTH}")
+    } else {
+        format!("$(POD_IP):{TAILSCALE_HEALTH}")
+    }
+}
+
 /// The device name: FDB pod names are unique across regions already (they hold the datacenter
 /// id); other pods get the region in front (`<region>-<pod>`), validated to fit 63 characters.
 fn hostname(plan: &Plan, region: usize, fdb_pod: bool) -> String {
@@ -149,6 +164,15 @@ fn container(
             State::DataVolume | State::Memory => String::new(),
         },
     ));
+    if state != State::PerPodSecret {
+        // Without a state Secret containerboot needs nothing from the API server, but it still
+        // builds a Kubernetes client whenever KUBERNETES_SERVICE_HOST is set, reading the
+        // ServiceAccount mount and exiting when it is missing (tailscale@v1.78.3:
+        // cmd/containerboot/settings.go:91, main.go:172-176; v1.56.1:cmd/containerboot/main.go:111,154-156).
+        // An empty value (explicit env wins over the kubelet's service variables) keeps the
+        // sidecar independent of the pod's ServiceAccount and its token.
+        vars.push(env("KUBERNETES_SERVICE_HOST", ""));
+    }
     if state == State::DataVolume {
         vars.push(env("TS_STATE_DIR", STATE_DIR));
     }
@@ -177,11 +201,12 @@ fn container(
         // The health endpoint listens on the pod IP only, as the Tailscale operator sets it
         // (tailscale@v1.78.3:cmd/k8s-operator/sts.go:866-870): the default `[::]:9002` also
         // listens on tailscale0 and fails outright on kernels without IPv6.
+        // containerboot parses it with netip.ParseAddrPort and exits on failure
+        // (tailscale@v1.78.3:cmd/containerboot/settings.go:189-192): an IPv6 address needs
+        // brackets and an IPv4 one must have none, so the family comes from the pod CIDR
+        // (IPv4 when the region names none).
         vars.push(env_field("POD_IP", "status.podIP"));
-        vars.push(env(
-            "TS_LOCAL_ADDR_PORT",
-            format!("$(POD_IP):{TAILSCALE_HEALTH}"),
-        ));
+        vars.push(env("TS_LOCAL_ADDR_PORT", health_address(plan, region)));
         vars.push(env("TS_ENABLE_HEALTH_CHECK", "true"));
     }
     let probe = |failures| {
@@ -351,11 +376,13 @@ fn role_and_binding(
 /// The region's subnet router: a StatefulSet advertising the pod CIDR, with per-pod state
 /// Secrets (`ts-tailscale-router-<n>`, predictable, so RBAC is limited to those names).
 ///
-/// The Role grants what containerboot checks at startup: get and update on its Secret (fatal
-/// when missing), patch, and create (fatal when missing and the Secret does not exist yet;
-/// create cannot be limited by name) (tailscale@v1.78.3:kube/kubeclient/client.go:374-400,
-/// cmd/containerboot/settings.go:208-231; v1.56.1:kube/client.go:278-297, cmd/containerboot/main.go:164-168);
-/// from 1.78 also get, create and patch on Events (client.go:407-430).
+/// The Role grants what containerboot needs: get and update on its Secret (checked at startup,
+/// fatal when missing), patch, and create (create cannot be limited by name). At 1.78 all four
+/// are checked at startup, create fatally when the Secret does not exist yet
+/// (tailscale@v1.78.3:kube/kubeclient/client.go:374-400, cmd/containerboot/settings.go:208-231);
+/// at 1.56 only get, update and patch are checked, and a missing create fails on the state
+/// store's first write (v1.56.1:kube/client.go:278-297, ipn/store/kubestore/store_kube.go:84-98).
+/// From 1.78 also get, create and patch on Events (client.go:407-430).
 pub(crate) fn router_objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
     if plan.region_spec(region).pod_cidr.is_none() {
         return Vec::new();
@@ -403,6 +430,9 @@ pub(crate) fn router_objects(plan: &Plan, region: usize) -> Vec<RenderedObject> 
         None,
         PodSpec {
             service_account_name: Some(ROUTER_NAME.to_owned()),
+            // containerboot reads its state Secret with this token: stated, not left to the
+            // ServiceAccount's or the cluster's default.
+            automount_service_account_token: Some(true),
             containers: vec![container(
                 plan,
                 region,
