@@ -101,7 +101,7 @@ fn warnings_keep_exit_0_unless_denied() {
         warned.stderr
     );
     assert!(
-        warned.stderr.ends_with("valid (0 errors, 7 warnings)\n"),
+        warned.stderr.ends_with("valid (0 errors, 8 warnings)\n"),
         "{}",
         warned.stderr
     );

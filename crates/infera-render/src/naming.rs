@@ -38,8 +38,28 @@ pub fn client_cluster_file_config_map(cluster_name: &str) -> String {
     format!("{cluster_name}-cluster-file")
 }
 
-/// Where engine and control find the cluster file (the name the Terraform module's output used).
+/// Where engine, control and the wait-for-FoundationDB step open the cluster file (the path the
+/// Terraform module's output used): a writable `emptyDir`, [`CLUSTER_FILE_VOLUME`] at
+/// [`CLUSTER_FILE_DIR`], because the FoundationDB client rewrites the file when the coordinators
+/// change.
 pub const CLUSTER_FILE_PATH: &str = "/etc/foundationdb/fdb.cluster";
+
+/// The folder of [`CLUSTER_FILE_PATH`].
+pub const CLUSTER_FILE_DIR: &str = "/etc/foundationdb";
+
+/// The cluster file's name, in [`CLUSTER_FILE_DIR`] and [`CLUSTER_FILE_SOURCE_DIR`].
+pub const CLUSTER_FILE_NAME: &str = "fdb.cluster";
+
+/// The `emptyDir` volume that holds the writable cluster file.
+pub const CLUSTER_FILE_VOLUME: &str = "fdb-cluster";
+
+/// The volume of the cluster file's ConfigMap (the operator's, or infera-render's in a client
+/// region), mounted read-only at [`CLUSTER_FILE_SOURCE_DIR`] in the wait step alone, which
+/// copies it into [`CLUSTER_FILE_VOLUME`].
+pub const CLUSTER_FILE_SOURCE_VOLUME: &str = "fdb-cluster-file";
+
+/// Where the wait step reads the ConfigMap's copy of the cluster file.
+pub const CLUSTER_FILE_SOURCE_DIR: &str = "/etc/foundationdb-configmap";
 
 /// The key of the cluster file inside the operator's ConfigMap.
 pub const CLUSTER_FILE_KEY: &str = "cluster-file";

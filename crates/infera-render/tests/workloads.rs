@@ -84,20 +84,19 @@ fn engine_and_control_env_names_are_what_the_binaries_read() {
     for (name, rendered) in renders() {
         let pods = pod_specs(&rendered);
         for (app, prefix, ports) in [
-            ("inferadb-engine", "INFERADB__ENGINE__", [8080, 8081, 8082]),
-            (
-                "inferadb-control",
-                "INFERADB__CONTROL__",
-                [9090, 9091, 9092],
-            ),
+            ("inferadb-engine", "INFERADB__ENGINE__", [8080, 8082]),
+            ("inferadb-control", "INFERADB__CONTROL__", [9090, 9092]),
         ] {
             for (region, container) in app_container(&pods, app) {
                 let env = env_of(&container);
                 // The module's names (INFERADB__STORAGE, ...) are ignored by the binaries, which
                 // then fall back to in-memory storage.
                 for key in env.keys() {
+                    // Control reads the audience of engine tokens without a prefix
+                    // (control@550b7d6:crates/inferadb-control-api/src/middleware/engine_auth.rs:185-189).
                     assert!(
-                        key.starts_with(prefix),
+                        key.starts_with(prefix)
+                            || (app == "inferadb-control" && key == "CONTROL_API_AUDIENCE"),
                         "{name}: {region}/{app}: `{key}` lacks the {prefix} prefix"
                     );
                     assert!(
@@ -115,13 +114,18 @@ fn engine_and_control_env_names_are_what_the_binaries_read() {
                     Some("/etc/foundationdb/fdb.cluster"),
                     "{name}"
                 );
-                for (listener, port) in ["HTTP", "GRPC", "MESH"].iter().zip(ports) {
+                for (listener, port) in ["HTTP", "MESH"].iter().zip(ports) {
                     assert_eq!(
                         value(&env, &format!("{prefix}LISTEN__{listener}")),
                         Some(format!("0.0.0.0:{port}")),
                         "{name}: {region}/{app} must listen on every interface"
                     );
                 }
+                // Neither binary serves its gRPC address, so it is not configured.
+                assert!(
+                    !env.contains_key(&format!("{prefix}LISTEN__GRPC")),
+                    "{name}: {region}/{app}"
+                );
                 checked += 1;
             }
         }
@@ -156,9 +160,21 @@ fn mesh_urls_point_at_each_other() {
                 Some(format!("http://inferadb-control.{ns}.svc:9092")),
                 "{name}"
             );
+            // Control appends the port itself: MESH__GRPC for the engine's API, MESH__PORT for
+            // its mesh (control@550b7d6:crates/inferadb-control-config/src/lib.rs:400-420).
             assert_eq!(
                 value(&control_env, "INFERADB__CONTROL__MESH__URL"),
-                Some(format!("http://inferadb-engine.{ns}.svc:8080")),
+                Some(format!("http://inferadb-engine.{ns}.svc")),
+                "{name}"
+            );
+            assert_eq!(
+                value(&control_env, "INFERADB__CONTROL__MESH__GRPC").as_deref(),
+                Some("8080"),
+                "{name}"
+            );
+            assert_eq!(
+                value(&control_env, "INFERADB__CONTROL__MESH__PORT").as_deref(),
+                Some("8082"),
                 "{name}"
             );
             let port = |service: &str, port_name: &str| {
@@ -178,6 +194,7 @@ fn mesh_urls_point_at_each_other() {
                 "{name}: control's HTTP port is 9090, not 9091"
             );
             assert_eq!(port("inferadb-engine", "http"), Some(8080), "{name}");
+            assert_eq!(port("inferadb-engine", "mesh"), Some(8082), "{name}");
         }
     }
 }
@@ -244,14 +261,24 @@ fn the_cluster_file_comes_from_the_right_configmap_which_is_never_created_over_t
                     bundle.id,
                     object.name
                 );
-                let mounts =
-                    object.value["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default();
-                assert!(mounts.iter().any(|m| m["name"] == "fdb-cluster-file"
-                    && m["mountPath"] == "/etc/foundationdb"
-                    && m["readOnly"] == true));
+                // The ConfigMap is read by the wait step alone, which copies it into the
+                // writable emptyDir the app opens (tests/inferadb_behaviour.rs).
+                let wait = object.value["spec"]["template"]["spec"]["initContainers"]
+                    .as_array()
+                    .and_then(|inits| {
+                        inits
+                            .iter()
+                            .find(|c| c["name"] == "wait-for-foundationdb")
+                            .cloned()
+                    })
+                    .expect("a wait step");
+                assert!(wait["volumeMounts"].as_array().is_some_and(|mounts| {
+                    mounts.iter().any(|m| {
+                        m["name"] == "fdb-cluster-file"
+                            && m["mountPath"] == "/etc/foundationdb-configmap"
+                            && m["readOnly"] == true
+                    })
+                }));
             }
         }
     }

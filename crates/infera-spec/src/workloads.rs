@@ -89,7 +89,8 @@ pub struct Engine {
     /// Pods per region (at least 1).
     #[serde(default = "default_engine_replicas")]
     pub replicas: u32,
-    /// Container image. It must be a build that still supports FoundationDB storage.
+    /// Container image. It must be a build that still supports FoundationDB storage: no
+    /// published image does (the README says how to build one).
     #[serde(default = "default_engine_image")]
     pub image: String,
     /// Image pull policy.
@@ -98,6 +99,15 @@ pub struct Engine {
     /// Resources of the engine container.
     #[serde(default = "default_engine_resources")]
     pub resources: Resources,
+    /// The existing Secret holding the engine's Ed25519 signing key (PEM, `PRIVATE KEY`), read
+    /// by every engine pod as `INFERADB__ENGINE__PEM`. One key for every replica and region:
+    /// control verifies the engine's tokens against the JWKS of whichever pod answers.
+    #[serde(default = "default_engine_identity_secret")]
+    pub identity_secret: SecretKeySelector,
+    /// The FoundationDB client library (major.minor) the engine image links. Upstream's images
+    /// link 7.3 only; `fdb_version` must be of this line.
+    #[serde(default = "default_fdb_client_version")]
+    pub fdb_client_version: String,
 }
 
 impl Default for Engine {
@@ -108,6 +118,8 @@ impl Default for Engine {
             image: default_engine_image(),
             image_pull_policy: ImagePullPolicy::default(),
             resources: default_engine_resources(),
+            identity_secret: default_engine_identity_secret(),
+            fdb_client_version: default_fdb_client_version(),
         }
     }
 }
@@ -122,7 +134,8 @@ pub struct Control {
     /// Pods per region (at least 1).
     #[serde(default = "default_control_replicas")]
     pub replicas: u32,
-    /// Container image. It must be a build that still supports FoundationDB storage.
+    /// Container image. It must be a build that still supports FoundationDB storage: no
+    /// published image does (the README says how to build one).
     #[serde(default = "default_control_image")]
     pub image: String,
     /// Image pull policy.
@@ -134,9 +147,14 @@ pub struct Control {
     /// WebAuthn (passkey) relying party of the control API.
     #[serde(default)]
     pub webauthn: Webauthn,
-    /// The existing Secret holding control's master key (mounted read-only as its key file).
+    /// The existing Secret holding control's master key: exactly 32 random bytes, the same in
+    /// every region (mounted read-only as its key file).
     #[serde(default = "default_master_key_secret")]
     pub master_key_secret: SecretKeySelector,
+    /// The FoundationDB client library (major.minor) the control image links. Upstream's images
+    /// link 7.3 only; `fdb_version` must be of this line.
+    #[serde(default = "default_fdb_client_version")]
+    pub fdb_client_version: String,
 }
 
 impl Default for Control {
@@ -149,6 +167,7 @@ impl Default for Control {
             resources: default_control_resources(),
             webauthn: Webauthn::default(),
             master_key_secret: default_master_key_secret(),
+            fdb_client_version: default_fdb_client_version(),
         }
     }
 }
@@ -222,6 +241,20 @@ fn default_master_key_secret() -> SecretKeySelector {
         name: "inferadb-control-master-key".to_owned(),
         key: "master.key".to_owned(),
     }
+}
+
+fn default_engine_identity_secret() -> SecretKeySelector {
+    SecretKeySelector {
+        name: "inferadb-engine-identity".to_owned(),
+        key: "identity.pem".to_owned(),
+    }
+}
+
+/// The client library of upstream's FDB-capable images: `foundationdb-clients 7.3.69` and the
+/// crate's `fdb-7_3` feature (engine@a31e3c3:Dockerfile:29,78, Cargo.toml:74; control@550b7d6:
+/// Dockerfile:28,74).
+fn default_fdb_client_version() -> String {
+    "7.3".to_owned()
 }
 
 fn default_engine_replicas() -> u32 {

@@ -14,10 +14,13 @@
 
 use super::manifests::{parse_manifests, to_stream};
 use crate::diagnostics::Diagnostics;
+use crate::naming::{CLUSTER_FILE_DIR, CLUSTER_FILE_VOLUME};
 use crate::plan::{PlanOptions, plan};
-use crate::render::inferadb::{App, app_env, cluster_file_source, wait_for_foundationdb};
+use crate::render::inferadb::{
+    App, CONTROL_API_AUDIENCE, INFERADB_UID, app_env, cluster_file_source, cluster_file_volumes,
+    wait_for_foundationdb,
+};
 use crate::render::labels::NAME;
-use crate::render::pod::config_map_file;
 use crate::render::tailscale::deployment_init_containers;
 use crate::render::tailscale_names::Workload;
 use crate::render::{RenderOptions, render_plan};
@@ -123,60 +126,94 @@ fn array<'a>(object: &'a mut Value, key: &str) -> Option<&'a mut Vec<Value>> {
         .as_array_mut()
 }
 
-/// Wires one chart workload to FoundationDB (and Tailscale).
-fn patch(workload: &mut Value, app: App, plan: &crate::Plan, region: usize, config_map: &str) {
-    let Some(pod) = workload.pointer_mut("/spec/template/spec") else {
-        return;
-    };
+/// Whether the chart's own value of env var `name` wins over the one this tool would set: the
+/// mesh settings and control's audience, which name the chart's own Services.
+fn chart_owned(name: &str) -> bool {
+    name.contains("__MESH__") || name == CONTROL_API_AUDIENCE
+}
+
+fn env_value<'a>(container: &'a Value, name: &str) -> Option<&'a str> {
+    container
+        .get("env")?
+        .as_array()?
+        .iter()
+        .find(|var| var["name"] == name)?
+        .get("value")?
+        .as_str()
+}
+
+/// The app container of a chart workload: the one named `engine`/`control`, else the first.
+fn app_container(pod: &mut Value, app: App) -> Option<&mut Value> {
     let wanted = match app {
         App::Engine => "engine",
         App::Control => "control",
     };
-    let Some(containers) = pod.get_mut("containers").and_then(Value::as_array_mut) else {
-        return;
-    };
+    let containers = pod.get_mut("containers")?.as_array_mut()?;
     let index = containers
         .iter()
         .position(|container| container.get("name").and_then(Value::as_str) == Some(wanted))
         .unwrap_or(0);
-    let Some(container) = containers.get_mut(index) else {
+    containers.get_mut(index)
+}
+
+/// Wires one chart workload to FoundationDB (and Tailscale). `audience` is the engine's mesh URL
+/// as the chart's engine has it, for control's `CONTROL_API_AUDIENCE`.
+fn patch(
+    workload: &mut Value,
+    app: App,
+    plan: &crate::Plan,
+    region: usize,
+    config_map: &str,
+    audience: Option<&str>,
+) {
+    let Some(pod) = workload.pointer_mut("/spec/template/spec") else {
         return;
     };
-    let has_mesh = container
-        .get("env")
-        .and_then(Value::as_array)
-        .is_some_and(|env| {
-            env.iter().any(|var| {
-                var["name"]
-                    .as_str()
-                    .is_some_and(|name| name.ends_with("__MESH__URL"))
-            })
-        });
+    let pod_context = pod.get("securityContext").cloned().unwrap_or(Value::Null);
+    let Some(container) = app_container(pod, app) else {
+        return;
+    };
+    let chart_sets = |name: &str| env_value(container, name).is_some();
     let env: Vec<Value> = app_env(plan, region, app)
         .into_iter()
-        .filter(|(name, _)| !(has_mesh && name.ends_with("__MESH__URL")))
-        .map(|(name, value)| json!({"name": name, "value": value}))
+        .filter(|var| !(chart_owned(&var.name) && chart_sets(&var.name)))
+        .map(|mut var| {
+            if var.name == CONTROL_API_AUDIENCE
+                && let Some(audience) = audience
+            {
+                var.value = Some(audience.to_owned());
+            }
+            serde_json::to_value(var).unwrap_or(Value::Null)
+        })
         .collect();
+    // The FoundationDB clients must run as one user (see `INFERADB_UID`): the wait step takes
+    // the app's (upstream's images run as 65532: engine@a31e3c3:Dockerfile `useradd -r -u 65532`),
+    // and the pod gets an fsGroup when it has none, so the file's group is one every container
+    // of the pod is in, whatever primary group the chart gives the app.
+    let user = |key: &str| {
+        container
+            .pointer(&format!("/securityContext/{key}"))
+            .or_else(|| pod_context.get(key))
+            .and_then(Value::as_i64)
+            .unwrap_or(INFERADB_UID)
+    };
+    let (run_as_user, run_as_group) = (user("runAsUser"), user("runAsGroup"));
+    let needs_fs_group = pod_context.get("fsGroup").is_none();
     if let Some(list) = array(container, "env") {
         upsert_named(list, env, false);
     }
     if let Some(mounts) = array(container, "volumeMounts") {
-        mounts.retain(|mount| mount.get("mountPath") != Some(&json!("/etc/foundationdb")));
+        mounts.retain(|mount| mount.get("mountPath") != Some(&json!(CLUSTER_FILE_DIR)));
         upsert_named(
             mounts,
-            vec![
-                json!({"name": "fdb-cluster-file", "mountPath": "/etc/foundationdb", "readOnly": true}),
-            ],
+            vec![json!({"name": CLUSTER_FILE_VOLUME, "mountPath": CLUSTER_FILE_DIR})],
             false,
         );
     }
-    let volume = serde_json::to_value(config_map_file(
-        "fdb-cluster-file",
-        config_map,
-        crate::CLUSTER_FILE_KEY,
-        "fdb.cluster",
-    ))
-    .unwrap_or(Value::Null);
+    let volumes: Vec<Value> = cluster_file_volumes(config_map)
+        .iter()
+        .map(|volume| serde_json::to_value(volume).unwrap_or(Value::Null))
+        .collect();
     let workload = if app == App::Engine {
         Workload::Engine
     } else {
@@ -186,17 +223,26 @@ fn patch(workload: &mut Value, app: App, plan: &crate::Plan, region: usize, conf
         .iter()
         .map(|container| serde_json::to_value(container).unwrap_or(Value::Null))
         .collect();
-    let mut wait = serde_json::to_value(wait_for_foundationdb(plan)).unwrap_or(Value::Null);
+    // The chart mounts control's master key where it likes, so the wait step does not check it.
+    let mut wait = serde_json::to_value(wait_for_foundationdb(plan, false)).unwrap_or(Value::Null);
     // The wait step mounts /tmp from the pod; a chart may not have that volume, so it gets none.
     if let Some(mounts) = wait.get_mut("volumeMounts").and_then(Value::as_array_mut) {
         mounts.retain(|mount| mount["name"] != "tmp");
     }
     if let Some(context) = wait.get_mut("securityContext") {
         context["readOnlyRootFilesystem"] = json!(false);
+        context["runAsUser"] = json!(run_as_user);
+        context["runAsGroup"] = json!(run_as_group);
     }
     inits.push(wait);
-    if let Some(volumes) = array(pod, "volumes") {
-        upsert_named(volumes, vec![volume], false);
+    if needs_fs_group {
+        if !pod.get("securityContext").is_some_and(Value::is_object) {
+            pod["securityContext"] = json!({});
+        }
+        pod["securityContext"]["fsGroup"] = json!(run_as_group);
+    }
+    if let Some(list) = array(pod, "volumes") {
+        upsert_named(list, volumes, false);
     }
     if let Some(list) = array(pod, "initContainers") {
         upsert_named(list, inits, true);
@@ -244,18 +290,35 @@ pub fn post_render(
         ));
     }
     let mut patched = Vec::new();
-    for document in &mut documents {
-        let (kind, name) = identity(document);
-        if !matches!(kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet") {
-            continue;
-        }
-        for (app, selector) in [
-            (App::Engine, &options.selectors.engine),
-            (App::Control, &options.selectors.control),
-        ] {
-            if label_matches(document, selector) {
-                patch(document, app, &plan, region, &config_map);
-                patched.push(format!("{kind}/{name}"));
+    // The engine first: control's audience is the mesh URL the engine ends up with.
+    let mut audience: Option<String> = None;
+    for (app, selector) in [
+        (App::Engine, &options.selectors.engine),
+        (App::Control, &options.selectors.control),
+    ] {
+        for document in &mut documents {
+            let (kind, name) = identity(document);
+            if !matches!(kind.as_str(), "Deployment" | "StatefulSet" | "DaemonSet")
+                || !label_matches(document, selector)
+            {
+                continue;
+            }
+            patch(
+                document,
+                app,
+                &plan,
+                region,
+                &config_map,
+                audience.as_deref(),
+            );
+            patched.push(format!("{kind}/{name}"));
+            if app == App::Engine
+                && audience.is_none()
+                && let Some(pod) = document.pointer_mut("/spec/template/spec")
+                && let Some(container) = app_container(pod, app)
+            {
+                audience = env_value(container, &format!("{}MESH__URL", app.env_prefix()))
+                    .map(str::to_owned);
             }
         }
     }

@@ -263,6 +263,61 @@ fn staged_change_check(out: &mut String, plan: &Plan) {
     }
 }
 
+/// The regions without an FDB datacenter that run engine or control: their cluster file is the
+/// ConfigMap infera-render writes from the connection string it was given.
+fn client_regions_with_apps(plan: &Plan) -> Vec<usize> {
+    plan.regions
+        .iter()
+        .filter(|region| matches!(region.role, RegionRole::Client))
+        .map(|region| region.index)
+        .filter(|&index| !rendered_apps(plan, index).is_empty())
+        .collect()
+}
+
+/// After phase 2: the client regions' cluster file still holds the seed, whose coordinators the
+/// staged change replaces (the operator recruits 9 with `usable_regions` 2:
+/// OP@v2.33.0:api/v1beta2/foundationdbcluster_types.go:1729-1736). Pods that
+/// start after the old coordinators are gone cannot connect with it.
+fn client_region_refresh(out: &mut String, plan: &Plan, spec_path: &str) {
+    let clients = client_regions_with_apps(plan);
+    if clients.is_empty() {
+        return;
+    }
+    let ids: Vec<String> = clients
+        .iter()
+        .map(|&index| format!("`{}`", plan.regions[index].id))
+        .collect();
+    let configuring = &plan.datacenters[plan.configuring_datacenter];
+    out.push_str(
+        "## Then: give the client regions the current connection string
+
+",
+    );
+    let (subject, runs, its) = if ids.len() == 1 {
+        ("The client region", "runs", "its")
+    } else {
+        ("The client regions", "run", "their")
+    };
+    let _ = writeln!(
+        out,
+        "{subject} {} {runs} no operator, so nothing keeps {its} cluster file current: infera-render wrote it from the seed connection string, which stops listing the coordinators once the operator changes them as the datacenters join (it recruits 9 with `usable_regions: 2`). Running engine and control pods follow the move themselves and keep it in their pod's copy of the file, but a pod that starts later begins with the seed, and cannot connect once the seed's coordinators are gone. Re-render with the current connection string and apply the client regions again:\n",
+        ids.join(", ")
+    );
+    let mut lines = vec![format!(
+        "infera-render render -f {spec_path} -o <this folder> --seed-connection-string \"$({})\"",
+        connection_string_command(plan, configuring.region, &configuring.resource_name)
+    )];
+    for &index in &clients {
+        lines.push(format!(
+            "{} apply --server-side -k {}/",
+            kubectl(plan, index),
+            plan.regions[index].id
+        ));
+    }
+    fence(out, &lines);
+    out.push_str("Only the client regions' cluster-file ConfigMap and the `seedConnectionString` of the `FoundationDBCluster` objects change (the operator uses the seed only in addition to the connection string it knows, so applying the other regions too changes nothing; do it if the folder is what you deploy from). Do the same whenever the coordinators change again: after a failover, or when the operator replaces a coordinator.\n\n");
+}
+
 /// One Secret the user creates: its name, key, what it holds, and the shell variable (or
 /// file) its value comes from.
 struct Prerequisite {
@@ -275,7 +330,11 @@ struct Prerequisite {
 
 enum Source {
     Variable(&'static str),
-    File,
+    /// A local file, made once by `make` and used for every region.
+    File {
+        file: &'static str,
+        make: &'static str,
+    },
 }
 
 /// The Secrets region `region` needs (never rendered: they are referenced).
@@ -349,14 +408,33 @@ fn prerequisites_of(plan: &Plan, region: usize) -> Vec<Prerequisite> {
             TailscaleCredentials::OauthClient => {}
         }
     }
-    if spec.control.enabled {
-        let secret = &spec.control.master_key_secret;
-        out.push(Prerequisite {
-            name: secret.name.clone(),
-            key: secret.key.clone(),
-            what: "control's master key (keep a copy: it protects control's data)".to_owned(),
-            source: Source::File,
-        });
+    // Every region runs the enabled apps once the connection string is known, so the Secrets
+    // are listed from the start: made once, from the same files.
+    let key_files = [
+        (
+            spec.engine.enabled,
+            &spec.engine.identity_secret,
+            "the engine's Ed25519 signing key, PEM (`PRIVATE KEY`): every engine pod signs its tokens for control with it and serves it in its JWKS, so it must be the same in every replica and every region (the engine pods do not start without it)",
+            "engine-identity.pem",
+            "openssl genpkey -algorithm ed25519 -out engine-identity.pem",
+        ),
+        (
+            spec.control.enabled,
+            &spec.control.master_key_secret,
+            "control's master key: exactly 32 random bytes (not text, not base64: control rejects any other length, and the wait step refuses to start control with one), byte-identical in every region, because it encrypts the private keys control keeps in the shared database; keep a copy, without it those keys are lost",
+            "master.key",
+            "head -c 32 /dev/urandom > master.key",
+        ),
+    ];
+    for (enabled, secret, what, file, make) in key_files {
+        if enabled {
+            out.push(Prerequisite {
+                name: secret.name.clone(),
+                key: secret.key.clone(),
+                what: what.to_owned(),
+                source: Source::File { file, make },
+            });
+        }
     }
     out
 }
@@ -393,7 +471,7 @@ fn prerequisites(out: &mut String, plan: &Plan) {
             .flat_map(|(_, list)| list.iter())
             .filter_map(|prerequisite| match prerequisite.source {
                 Source::Variable(variable) => Some(variable),
-                Source::File => None,
+                Source::File { .. } => None,
             })
             .fold(Vec::new(), |mut seen, variable| {
                 if !seen.contains(&variable) {
@@ -417,6 +495,19 @@ fn prerequisites(out: &mut String, plan: &Plan) {
                 }
             );
         }
+        let mut made: Vec<&str> = Vec::new();
+        for prerequisite in per_region.iter().flat_map(|(_, list)| list.iter()) {
+            if let Source::File { make, .. } = prerequisite.source
+                && !made.contains(&make)
+            {
+                made.push(make);
+            }
+        }
+        if !made.is_empty() {
+            out.push_str("Make the key files once, here, and use the same files for every region (keep them somewhere safe, then delete them here):\n\n");
+            let lines: Vec<String> = made.iter().map(|make| (*make).to_owned()).collect();
+            fence(out, &lines);
+        }
         let mut lines = Vec::new();
         for (index, list) in &per_region {
             if list.is_empty() {
@@ -433,8 +524,8 @@ fn prerequisites(out: &mut String, plan: &Plan) {
                     Source::Variable(variable) => format!(
                         "printf %s \"${variable}\" | {kubectl} -n {namespace} create secret generic {name} --from-file={key}=/dev/stdin"
                     ),
-                    Source::File => format!(
-                        "{kubectl} -n {namespace} create secret generic {name} --from-file={key}=<file holding the value>"
+                    Source::File { file, .. } => format!(
+                        "{kubectl} -n {namespace} create secret generic {name} --from-file={key}={file}"
                     ),
                 });
             }
@@ -570,7 +661,7 @@ fn failover_section(out: &mut String, plan: &Plan, spec_path: &str) {
         .iter()
         .any(|region| matches!(region.role, RegionRole::Client))
     {
-        out.push_str("### Client regions\n\nTheir cluster file is a ConfigMap infera-render writes from the connection string (no operator runs there). When the coordinators change, re-render with the current `status.connectionString` of any datacenter and apply the client regions' bundles.\n\n");
+        out.push_str("### Client regions\n\nTheir cluster file is a ConfigMap infera-render writes from the connection string (no operator runs there). After a failover, or whenever the coordinators change, re-render with the current `status.connectionString` and apply the client regions' bundles, as after phase 2 (\"Then: give the client regions the current connection string\").\n\n");
     }
 }
 
@@ -711,6 +802,7 @@ pub(crate) fn guide(plan: &Plan, options: &RenderOptions, bundles: &[RegionBundl
 
     if matches!(plan.bootstrap, Bootstrap::Seeded { .. }) {
         staged_change_check(&mut out, plan);
+        client_region_refresh(&mut out, plan, spec_path);
     }
     privileged_section(&mut out, plan);
     failover_section(&mut out, plan, spec_path);

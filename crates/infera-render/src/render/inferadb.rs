@@ -10,24 +10,24 @@ use super::fdb_cluster::{rendered_datacenters, resource_requirements};
 use super::labels;
 use super::object::RenderedObject;
 use super::pod::{
-    config_map_file, empty_dir, env, fixed_resources, hardened, http_probe, mount, pod_security,
-    scrape_annotations, secret_file, spread, template,
+    config_map_file, empty_dir, env, env_secret, fixed_resources, hardened, http_probe, mount,
+    pod_security, scrape_annotations, secret_file, spread, template,
 };
-use super::ports::{
-    CONTROL_GRPC, CONTROL_HTTP, CONTROL_MESH, ENGINE_GRPC, ENGINE_HTTP, ENGINE_MESH,
-};
+use super::ports::{CONTROL_HTTP, CONTROL_MESH, ENGINE_HTTP, ENGINE_MESH};
 use super::rbac::{role_ref, service_account};
 use super::tailscale;
 use super::tailscale_names::Workload;
 use crate::naming::{
-    CLUSTER_FILE_KEY, CLUSTER_FILE_PATH, client_cluster_file_config_map,
-    fdb_cluster_file_config_map,
+    CLUSTER_FILE_DIR, CLUSTER_FILE_KEY, CLUSTER_FILE_NAME, CLUSTER_FILE_PATH,
+    CLUSTER_FILE_SOURCE_DIR, CLUSTER_FILE_SOURCE_VOLUME, CLUSTER_FILE_VOLUME,
+    client_cluster_file_config_map, fdb_cluster_file_config_map,
 };
 use crate::plan::{Bootstrap, Plan};
 use infera_spec::{ImagePullPolicy, Resources};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Container, ContainerPort, PodSpec, Service, ServiceAccount, ServicePort, ServiceSpec,
+    ConfigMap, Container, ContainerPort, EnvVar, PodSpec, Service, ServiceAccount, ServicePort,
+    ServiceSpec, Volume,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding};
@@ -35,10 +35,19 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
-/// The uid/gid the InferaDB images run as (`nonroot`).
-const INFERADB_UID: i64 = 65532;
-/// The uid of the FoundationDB image, for the wait-for-FoundationDB init container.
-const FDB_UID: i64 = 4059;
+/// The uid/gid the InferaDB images run as (`nonroot`). The wait-for-FoundationDB step runs as
+/// it too: every FoundationDB client of the pod must be able to replace the cluster file, and
+/// the client gives the replacement its predecessor's owner (FDB@7.3.43:flow/Platform.actor.cpp:
+/// 2323-2360, `atomicReplace` chowns the new file to the old one's uid and gid), which a
+/// process without `CAP_CHOWN` can only do for a file it owns.
+pub(crate) const INFERADB_UID: i64 = 65532;
+/// Where control reads its master key.
+const MASTER_KEY_DIR: &str = "/etc/inferadb/master-key";
+/// The master key's file name inside [`MASTER_KEY_DIR`].
+const MASTER_KEY_FILE: &str = "master.key";
+/// The master key's exact size: control rejects any other length when it first uses the key
+/// (control@550b7d6:crates/inferadb-control-core/src/crypto.rs:28-41,52-70).
+const MASTER_KEY_BYTES: usize = 32;
 /// The Role that lets engine and control discover each other through Endpoints.
 pub const DISCOVERY_ROLE: &str = "inferadb-discovery";
 
@@ -82,19 +91,15 @@ impl App {
         }
     }
 
-    /// `(name, port)` of http, grpc and mesh.
-    pub(crate) fn ports(self) -> [(&'static str, u16); 3] {
+    /// `(name, port)` of the ports the binary binds: http and mesh. Both also read a
+    /// `listen.grpc` address but serve nothing there (engine@a31e3c3:crates/inferadb-engine/
+    /// src/main.rs:222-224 binds http and mesh, and `serve_grpc`,
+    /// crates/inferadb-engine-api/src/lib.rs:672, has no caller; control@550b7d6:
+    /// crates/inferadb-control/src/main.rs:124 only prints it), so no gRPC port is declared.
+    pub(crate) fn ports(self) -> [(&'static str, u16); 2] {
         match self {
-            Self::Engine => [
-                ("http", ENGINE_HTTP),
-                ("grpc", ENGINE_GRPC),
-                ("mesh", ENGINE_MESH),
-            ],
-            Self::Control => [
-                ("http", CONTROL_HTTP),
-                ("grpc", CONTROL_GRPC),
-                ("mesh", CONTROL_MESH),
-            ],
+            Self::Engine => [("http", ENGINE_HTTP), ("mesh", ENGINE_MESH)],
+            Self::Control => [("http", CONTROL_HTTP), ("mesh", CONTROL_MESH)],
         }
     }
 
@@ -134,16 +139,39 @@ impl App {
         }
     }
 
-    /// The in-cluster URL of this app's port `port_name`, for the other app's mesh client.
-    pub(crate) fn url(self, namespace: &str, port_name: &str) -> String {
-        let port = self
-            .ports()
-            .iter()
-            .find(|(name, _)| *name == port_name)
-            .map_or(0, |(_, port)| *port);
-        format!("http://{}.{namespace}.svc:{port}", self.name())
+    /// The in-cluster base URL of this app's Service, without a port.
+    pub(crate) fn base_url(self, namespace: &str) -> String {
+        format!("http://{}.{namespace}.svc", self.name())
     }
 }
+
+/// The URL the engine reaches control's mesh API at: `INFERADB__ENGINE__MESH__URL`. The engine
+/// also signs its tokens for control with exactly this string as the audience
+/// (engine@a31e3c3:crates/inferadb-engine-control-client/src/client.rs:61-81, `aud` from
+/// `effective_mesh_url`, which is `mesh.url`: crates/inferadb-engine-config/src/lib.rs:624-626),
+/// so control's `CONTROL_API_AUDIENCE` is this same value (control@550b7d6:
+/// crates/inferadb-control-api/src/middleware/engine_auth.rs:185-189 compares it exactly;
+/// deploy@5137003:flux/apps/base/control/configmap.yaml:53-55).
+pub(crate) fn engine_mesh_url(namespace: &str) -> String {
+    format!("{}:{CONTROL_MESH}", App::Control.base_url(namespace))
+}
+
+/// Control's view of the engine: `MESH__URL` without a port, because control appends one
+/// itself, `MESH__GRPC` for the engine's REST API (the engine client's port) and `MESH__PORT`
+/// for its mesh (JWKS) (control@550b7d6:crates/inferadb-control-config/src/lib.rs:244-266,
+/// 400-420: `effective_grpc_url` and `effective_mesh_url` are `url:port`; main.rs:189-196;
+/// deploy@5137003:flux/apps/base/control/configmap.yaml:49-51 sets the same three).
+pub(crate) fn control_mesh_env(namespace: &str) -> [(&'static str, String); 3] {
+    [
+        ("MESH__URL", App::Engine.base_url(namespace)),
+        ("MESH__GRPC", ENGINE_HTTP.to_string()),
+        ("MESH__PORT", ENGINE_MESH.to_string()),
+    ]
+}
+
+/// The env var control reads the expected audience of engine tokens from; it has no
+/// `INFERADB__` prefix (control@550b7d6:crates/inferadb-control-api/src/middleware/engine_auth.rs:185-189).
+pub(crate) const CONTROL_API_AUDIENCE: &str = "CONTROL_API_AUDIENCE";
 
 /// The ConfigMap a region's engine and control read the cluster file from: the operator's, where
 /// the region runs a FoundationDB datacenter of this output; infera-render's own, holding the
@@ -185,75 +213,134 @@ fn metadata(plan: &Plan, region: usize, name: &str, app: &str) -> ObjectMeta {
 }
 
 /// The app's environment: every key under the app's prefix (docs/inferadb-and-tailscale.md
-/// §6.2-§6.3). The config file the image points at may be absent: the engine loads it with
-/// `required(false)` and layers these variables on top.
-pub(crate) fn app_env(plan: &Plan, region: usize, app: App) -> Vec<(String, String)> {
+/// §6.2-§6.3), plus control's `CONTROL_API_AUDIENCE`. The config file the image points at may
+/// be absent: the binaries load it with `required(false)` and layer these variables on top.
+pub(crate) fn app_env(plan: &Plan, region: usize, app: App) -> Vec<EnvVar> {
     let prefix = app.env_prefix();
     let namespace = &plan.region_spec(region).namespace;
-    let mut vars: Vec<(String, String)> = vec![
-        (format!("{prefix}STORAGE"), "foundationdb".to_owned()),
-        (
-            format!("{prefix}FOUNDATIONDB__CLUSTER_FILE"),
-            CLUSTER_FILE_PATH.to_owned(),
+    let mut vars = vec![
+        env(&format!("{prefix}STORAGE"), "foundationdb"),
+        env(
+            &format!("{prefix}FOUNDATIONDB__CLUSTER_FILE"),
+            CLUSTER_FILE_PATH,
         ),
     ];
     for (name, port) in app.ports() {
         // Control binds 127.0.0.1 by default; pods must listen on every interface.
-        vars.push((
-            format!("{prefix}LISTEN__{}", name.to_ascii_uppercase()),
+        vars.push(env(
+            &format!("{prefix}LISTEN__{}", name.to_ascii_uppercase()),
             format!("0.0.0.0:{port}"),
         ));
     }
     match app {
-        App::Engine if plan.spec.control.enabled => {
-            vars.push((
-                format!("{prefix}MESH__URL"),
-                App::Control.url(namespace, "mesh"),
+        App::Engine => {
+            if plan.spec.control.enabled {
+                vars.push(env(
+                    &format!("{prefix}MESH__URL"),
+                    engine_mesh_url(namespace),
+                ));
+            }
+            // One signing key for every replica: without it each pod generates its own and
+            // prints it (engine@a31e3c3:crates/inferadb-engine/src/main.rs:175-187), and control,
+            // which fetches the JWKS from whichever pod its Service picks, rejects the tokens
+            // of every other pod. The PEM must be PKCS#8 `PRIVATE KEY`
+            // (crates/inferadb-engine-control-client/src/identity.rs:94-120).
+            let identity = &plan.spec.engine.identity_secret;
+            vars.push(env_secret(
+                &format!("{prefix}PEM"),
+                &identity.name,
+                &identity.key,
             ));
         }
         App::Control => {
             if plan.spec.engine.enabled {
-                vars.push((
-                    format!("{prefix}MESH__URL"),
-                    App::Engine.url(namespace, "http"),
-                ));
+                for (name, value) in control_mesh_env(namespace) {
+                    vars.push(env(&format!("{prefix}{name}"), value));
+                }
             }
-            vars.push((
-                format!("{prefix}KEY_FILE"),
-                "/etc/inferadb/master-key/master.key".to_owned(),
+            vars.push(env(CONTROL_API_AUDIENCE, engine_mesh_url(namespace)));
+            vars.push(env(
+                &format!("{prefix}KEY_FILE"),
+                format!("{MASTER_KEY_DIR}/{MASTER_KEY_FILE}"),
             ));
             let webauthn = &plan.spec.control.webauthn;
             if let Some(party) = &webauthn.party {
-                vars.push((format!("{prefix}WEBAUTHN__PARTY"), party.clone()));
+                vars.push(env(&format!("{prefix}WEBAUTHN__PARTY"), party.clone()));
             }
             if let Some(origin) = &webauthn.origin {
-                vars.push((format!("{prefix}WEBAUTHN__ORIGIN"), origin.clone()));
+                vars.push(env(&format!("{prefix}WEBAUTHN__ORIGIN"), origin.clone()));
             }
         }
-        App::Engine => {}
     }
     vars
 }
 
-/// The init container that waits until FoundationDB answers, so the app never starts on a
-/// database it cannot reach (deploy@5137003 flux/apps/base/engine/deployment.yaml).
-pub(crate) fn wait_for_foundationdb(plan: &Plan) -> Container {
-    let script = format!(
-        "until fdbcli -C {CLUSTER_FILE_PATH} --exec 'status minimal' --timeout 10 | grep -q 'is available'; do echo 'waiting for FoundationDB'; sleep 5; done"
-    );
+/// The wait step's script. With `master_key`, it first refuses a master key that is not
+/// exactly 32 bytes, which control would only reject on first use. Then it waits until
+/// FoundationDB answers, so the app never starts on a database it cannot reach
+/// (deploy@5137003:flux/apps/base/engine/deployment.yaml:66). Each attempt first copies the
+/// cluster file from its ConfigMap into the writable `emptyDir` every FoundationDB client of the
+/// pod opens, unless a non-empty one is there already (left by an earlier start of the pod, and
+/// maybe rewritten by the client since). The client rewrites its cluster file whenever the
+/// coordinators change (FDB@7.3.43:fdbclient/ClusterConnectionFile.actor.cpp:148-174); on a
+/// ConfigMap volume, which is read-only, the new connection string would be lost and a
+/// restarted container would come back with the old one. The operator's own client sample
+/// copies the file the same way (OP@v2.33.0:config/samples/client.yaml). The copy is retried
+/// while the ConfigMap's file is still empty (the operator fills it once the cluster has a
+/// connection string).
+pub(crate) fn wait_script(master_key: Option<&str>) -> String {
+    let mut script = String::new();
+    if let Some(path) = master_key {
+        script.push_str(&format!(
+            "size=$(wc -c < {path}) || exit 1\nif [ \"$size\" -ne {MASTER_KEY_BYTES} ]; then echo \"control.master_key_secret holds $size bytes; control needs exactly {MASTER_KEY_BYTES} random bytes (head -c {MASTER_KEY_BYTES} /dev/urandom), the same in every region\" >&2; exit 1; fi\n"
+        ));
+    }
+    script.push_str(&format!(
+        "until {{ [ -s {CLUSTER_FILE_PATH} ] || cp {CLUSTER_FILE_SOURCE_DIR}/{CLUSTER_FILE_NAME} {CLUSTER_FILE_PATH}; }} && fdbcli -C {CLUSTER_FILE_PATH} --exec 'status minimal' --timeout 10 | grep -q 'is available'; do echo 'waiting for FoundationDB'; sleep 5; done\n"
+    ));
+    script
+}
+
+/// The init container that prepares the cluster file and waits for FoundationDB
+/// ([`wait_script`]); with `check_master_key` (control's pods) it also checks the master key.
+pub(crate) fn wait_for_foundationdb(plan: &Plan, check_master_key: bool) -> Container {
+    let mut mounts = vec![
+        mount(CLUSTER_FILE_SOURCE_VOLUME, CLUSTER_FILE_SOURCE_DIR, true),
+        mount(CLUSTER_FILE_VOLUME, CLUSTER_FILE_DIR, false),
+        mount("tmp", "/tmp", false),
+    ];
+    let master_key = check_master_key.then(|| format!("{MASTER_KEY_DIR}/{MASTER_KEY_FILE}"));
+    if master_key.is_some() {
+        mounts.push(mount("master-key", MASTER_KEY_DIR, true));
+    }
     Container {
         name: "wait-for-foundationdb".to_owned(),
         image: Some(format!("foundationdb/foundationdb:{}", plan.fdb_version)),
         image_pull_policy: Some("IfNotPresent".to_owned()),
-        command: Some(vec!["/bin/sh".to_owned(), "-c".to_owned(), script]),
-        volume_mounts: Some(vec![
-            mount("fdb-cluster-file", "/etc/foundationdb", true),
-            mount("tmp", "/tmp", false),
+        command: Some(vec![
+            "/bin/sh".to_owned(),
+            "-c".to_owned(),
+            wait_script(master_key.as_deref()),
         ]),
+        volume_mounts: Some(mounts),
         resources: Some(fixed_resources("100m", "128Mi")),
-        security_context: Some(hardened(Some(FDB_UID), true)),
+        security_context: Some(hardened(Some(INFERADB_UID), true)),
         ..Container::default()
     }
+}
+
+/// The pod's cluster-file volumes: the ConfigMap (read-only, read by the wait step alone) and
+/// the `emptyDir` every FoundationDB client opens and rewrites.
+pub(crate) fn cluster_file_volumes(config_map: &str) -> [Volume; 2] {
+    [
+        config_map_file(
+            CLUSTER_FILE_SOURCE_VOLUME,
+            config_map,
+            CLUSTER_FILE_KEY,
+            CLUSTER_FILE_NAME,
+        ),
+        empty_dir(CLUSTER_FILE_VOLUME),
+    ]
 }
 
 fn deployment(plan: &Plan, region: usize, app: App, config_map: &str) -> Deployment {
@@ -268,38 +355,26 @@ fn deployment(plan: &Plan, region: usize, app: App, config_map: &str) -> Deploym
     let annotations = scrape_annotations(plan.spec.monitoring.enabled, app.metrics_port().1);
     let http = IntOrString::String("http".to_owned());
     let mut mounts = vec![
-        mount("fdb-cluster-file", "/etc/foundationdb", true),
+        mount(CLUSTER_FILE_VOLUME, CLUSTER_FILE_DIR, false),
         mount("tmp", "/tmp", false),
     ];
-    let mut volumes = vec![
-        config_map_file(
-            "fdb-cluster-file",
-            config_map,
-            CLUSTER_FILE_KEY,
-            "fdb.cluster",
-        ),
-        empty_dir("tmp"),
-    ];
+    let mut volumes = cluster_file_volumes(config_map).to_vec();
+    volumes.push(empty_dir("tmp"));
     if app == App::Control {
         let secret = &plan.spec.control.master_key_secret;
-        mounts.push(mount("master-key", "/etc/inferadb/master-key", true));
+        mounts.push(mount("master-key", MASTER_KEY_DIR, true));
         volumes.push(secret_file(
             "master-key",
             &secret.name,
             &secret.key,
-            "master.key",
+            MASTER_KEY_FILE,
         ));
     }
     let main = Container {
         name: app.name().trim_start_matches("inferadb-").to_owned(),
         image: Some(settings.image.to_owned()),
         image_pull_policy: Some(settings.pull_policy.as_str().to_owned()),
-        env: Some(
-            app_env(plan, region, app)
-                .into_iter()
-                .map(|(name, value)| env(&name, value))
-                .collect(),
-        ),
+        env: Some(app_env(plan, region, app)),
         ports: Some(
             app.ports()
                 .iter()
@@ -310,16 +385,22 @@ fn deployment(plan: &Plan, region: usize, app: App, config_map: &str) -> Deploym
                 })
                 .collect(),
         ),
-        startup_probe: Some(http_probe("/startupz", http.clone(), 5, 60)),
-        liveness_probe: Some(http_probe("/livez", http.clone(), 10, 3)),
-        readiness_probe: Some(http_probe("/readyz", http, 5, 3)),
+        // `/startupz` and `/readyz` read from FoundationDB (across regions in a client region),
+        // and the engine's readiness read has its own 1 s budget
+        // (engine@a31e3c3:crates/inferadb-engine-api/src/health.rs:155-171;
+        // control@550b7d6:crates/inferadb-control-api/src/handlers/health.rs:78-82): the
+        // kubelet's default 1 s would race it. Upstream's timeouts
+        // (deploy@5137003:flux/apps/base/engine/deployment.yaml:135,143,151).
+        startup_probe: Some(http_probe("/startupz", http.clone(), 5, 60, Some(3))),
+        liveness_probe: Some(http_probe("/livez", http.clone(), 10, 3, Some(5))),
+        readiness_probe: Some(http_probe("/readyz", http, 5, 3, Some(3))),
         resources: Some(resource_requirements(settings.resources)),
         security_context: Some(hardened(Some(INFERADB_UID), true)),
         volume_mounts: Some(mounts),
         ..Container::default()
     };
     let mut init_containers = tailscale::deployment_init_containers(plan, region, app.workload());
-    init_containers.push(wait_for_foundationdb(plan));
+    init_containers.push(wait_for_foundationdb(plan, app == App::Control));
     let (topology_spread_constraints, affinity) = spread(&selector);
     let (selector, template) = template(
         selector,
@@ -351,9 +432,19 @@ fn deployment(plan: &Plan, region: usize, app: App, config_map: &str) -> Deploym
     }
 }
 
+/// The value of [`labels::SERVICE`] on the main Service of an app.
+pub(crate) const MAIN_SERVICE: &str = "main";
+
 fn service(plan: &Plan, region: usize, app: App, name: &str, headless: bool) -> Service {
+    let mut metadata = metadata(plan, region, name, app.name());
+    if let Some(labels) = metadata.labels.as_mut() {
+        labels.insert(
+            labels::SERVICE.to_owned(),
+            if headless { "headless" } else { MAIN_SERVICE }.to_owned(),
+        );
+    }
     Service {
-        metadata: metadata(plan, region, name, app.name()),
+        metadata,
         spec: Some(ServiceSpec {
             cluster_ip: headless.then(|| "None".to_owned()),
             selector: Some(labels::selector(plan, region, app.name())),

@@ -15,6 +15,9 @@ pub const PART_OF: &str = "app.kubernetes.io/part-of";
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 /// `infera.dev/region`: the spec region the object belongs to.
 pub const REGION: &str = "infera.dev/region";
+/// `infera.dev/service`: on the engine's and control's Services, `main` or `headless`, so a
+/// ServiceMonitor can select the main Service alone (the headless one selects the same pods).
+pub const SERVICE: &str = "infera.dev/service";
 
 /// Every label of an object: the recommended `app.kubernetes.io/*` set, the region, and the
 /// spec's `labels` (which may not override these keys; validation refuses that).

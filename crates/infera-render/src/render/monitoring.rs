@@ -3,7 +3,7 @@
 //! operator (8080; it has no Service). Rendered with `monitoring.create_service_monitors: true`,
 //! each in its own file, so a cluster without the Prometheus operator's CRDs can drop them.
 
-use super::inferadb::{App, rendered_apps};
+use super::inferadb::{App, MAIN_SERVICE, rendered_apps};
 use super::labels;
 use super::object::RenderedObject;
 use super::operator::OPERATOR_APP;
@@ -69,7 +69,15 @@ pub(crate) fn objects(plan: &Plan, region: usize, runs_operator: bool) -> Vec<Re
                 kind: "ServiceMonitor",
                 metadata: metadata(plan, region, app.name(), app.name()),
                 spec: ServiceMonitorSpec {
-                    selector: selector(plan, region, app.name()),
+                    // The main Service only: the engine's headless Service selects the same
+                    // pods, and Prometheus would scrape each of them once per Service.
+                    selector: {
+                        let mut selector = selector(plan, region, app.name());
+                        if let Some(labels) = selector.match_labels.as_mut() {
+                            labels.insert(labels::SERVICE.to_owned(), MAIN_SERVICE.to_owned());
+                        }
+                        selector
+                    },
                     endpoints: vec![Endpoint {
                         port: app.metrics_port().0,
                         path: "/metrics",

@@ -223,6 +223,7 @@ fn deployment(plan: &Plan, region: usize) -> Deployment {
             IntOrString::String("metrics".to_owned()),
             10,
             3,
+            None,
         )),
         resources: Some(fixed_resources("500m", "256Mi")),
         security_context: Some(hardened(Some(FDB_UID), true)),

@@ -265,7 +265,8 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
             "cluster_files": cluster_files,
             "engine_service": primary_namespace.as_ref().filter(|_| spec.engine.enabled).map(|namespace| format!("inferadb-engine.{namespace}.svc.cluster.local")),
             "engine_http_port": App::Engine.ports()[0].1,
-            "engine_grpc_port": App::Engine.ports()[1].1,
+            // The module's output; the engine serves no gRPC (`App::ports`), so there is none.
+            "engine_grpc_port": Value::Null,
             "seed_connection_string": seed,
         },
         "tailscale_config": tailscale_config,

@@ -145,12 +145,14 @@ pub(crate) fn fixed_resources(cpu: &str, memory: &str) -> ResourceRequirements {
     }
 }
 
-/// An HTTP GET probe on a named or numbered port.
+/// An HTTP GET probe on a named or numbered port; each attempt fails after `timeout_seconds`
+/// (the kubelet's default, 1 s, when `None`).
 pub(crate) fn http_probe(
     path: &str,
     port: IntOrString,
     period_seconds: i32,
     failure_threshold: i32,
+    timeout_seconds: Option<i32>,
 ) -> Probe {
     Probe {
         http_get: Some(HTTPGetAction {
@@ -160,6 +162,7 @@ pub(crate) fn http_probe(
         }),
         period_seconds: Some(period_seconds),
         failure_threshold: Some(failure_threshold),
+        timeout_seconds,
         ..Probe::default()
     }
 }

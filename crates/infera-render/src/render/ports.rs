@@ -6,16 +6,15 @@
 pub const FDB_TLS: u16 = 4500;
 /// FoundationDB without TLS.
 pub const FDB_PLAIN: u16 = 4501;
-/// Engine: public REST/AuthZEN API and the `/livez` `/readyz` `/startupz` probes.
+/// Engine: public REST/AuthZEN API and the `/livez` `/readyz` `/startupz` probes; control's
+/// engine client calls it too. (The engine's gRPC port, 8081, is configured upstream but never
+/// served, so it is not wired: `inferadb::App::ports`.)
 pub const ENGINE_HTTP: u16 = 8080;
-/// Engine: gRPC (configured; not served by the engine binary at the pinned commit).
-pub const ENGINE_GRPC: u16 = 8081;
 /// Engine: internal mesh (JWKS) and Prometheus `/metrics`.
 pub const ENGINE_MESH: u16 = 8082;
-/// Control: public API, probes and Prometheus `/metrics`.
+/// Control: public API, probes and Prometheus `/metrics`. (Control's gRPC port, 9091, is never
+/// served either.)
 pub const CONTROL_HTTP: u16 = 9090;
-/// Control: gRPC (configured; not served).
-pub const CONTROL_GRPC: u16 = 9091;
 /// Control: internal mesh API, called by the engine.
 pub const CONTROL_MESH: u16 = 9092;
 /// The operator's Prometheus metrics.

@@ -215,6 +215,7 @@ fn container(
             IntOrString::Int(i32::from(TAILSCALE_HEALTH)),
             10,
             failures,
+            None,
         )
     };
     Container {

@@ -485,14 +485,49 @@ fn check_seed(spec: &MultiRegionSpec, options: &PlanOptions, diagnostics: &mut D
     }
 }
 
+/// The repositories upstream's CI publishes InferaDB images to. Images are built from tags, and
+/// every engine tag contains the commit that removed FoundationDB (`git tag --no-contains
+/// d47a88e` lists none), and no control tag's Cargo.toml has the `foundationdb` crate; so none
+/// of these images can use FoundationDB: the engine exits with "FoundationDB storage backend has
+/// been removed", control rejects `storage=foundationdb`.
+const PUBLISHED_REPOSITORIES: [&str; 2] = ["ghcr.io/inferadb/engine", "ghcr.io/inferadb/control"];
+
+/// Why an InferaDB image reference is unlikely to run with FoundationDB storage, if it is.
+fn image_concern(image: &str, default: &str) -> Option<String> {
+    let parsed = parse_image(image).ok()?;
+    if image == default {
+        return Some(format!(
+            "`{image}` is the module's default, a local name (docker.io/library/...) that only works where such an image was loaded by hand"
+        ));
+    }
+    if PUBLISHED_REPOSITORIES.contains(&parsed.repository) {
+        return Some(format!(
+            "`{image}` is a published upstream image; every one of them was built after FoundationDB support was removed, so it exits at startup with storage=foundationdb"
+        ));
+    }
+    if !parsed.is_pinned() {
+        return Some(format!(
+            "`{image}` is not pinned to a build (no tag, or `latest`): every pull may get a different binary, and the one this needs (with FoundationDB) must be a specific build"
+        ));
+    }
+    None
+}
+
 fn check_workloads(spec: &MultiRegionSpec, diagnostics: &mut Diagnostics) {
-    for (name, enabled, replicas, image, resources) in [
+    let defaults = (
+        infera_spec::Engine::default(),
+        infera_spec::Control::default(),
+    );
+    let fdb_line = Version::parse(&spec.fdb_version).map(|version| version.minor_line());
+    for (name, enabled, replicas, image, resources, default_image, client) in [
         (
             "engine",
             spec.engine.enabled,
             spec.engine.replicas,
             &spec.engine.image,
             &spec.engine.resources,
+            &defaults.0.image,
+            &spec.engine.fdb_client_version,
         ),
         (
             "control",
@@ -500,11 +535,56 @@ fn check_workloads(spec: &MultiRegionSpec, diagnostics: &mut Diagnostics) {
             spec.control.replicas,
             &spec.control.image,
             &spec.control.resources,
+            &defaults.1.image,
+            &spec.control.fdb_client_version,
         ),
     ] {
         let at = path().key(name);
         if !enabled {
             continue;
+        }
+        let who = if name == "engine" {
+            "the engine"
+        } else {
+            "control"
+        };
+        if let Some(concern) = image_concern(image, default_image) {
+            diagnostics.push(
+                Diagnostic::warning(at.clone().key("image"), concern).with_help(format!(
+                    "build {who} from its last commit with FoundationDB support and push it to your registry (README: \"The InferaDB images you bring\"), then pin that tag or digest"
+                )),
+            );
+        }
+        let client_ok = Version::parse(&format!("{client}.0")).is_some_and(|v| v.patch == 0)
+            && client.split('.').count() == 2;
+        if !client_ok {
+            diagnostics.push(
+                Diagnostic::error(
+                    at.clone().key("fdb_client_version"),
+                    format!("`{client}` is not a FoundationDB release line"),
+                )
+                .with_help("write major.minor, e.g. 7.3 (upstream's images link the 7.3 client)"),
+            );
+        } else if let Some(line) = &fdb_line
+            && line != client
+        {
+            // A FoundationDB client speaks the protocol of its own major.minor only; the images
+            // carry no multi-version client (engine@a31e3c3:Dockerfile:29,78 installs
+            // foundationdb-clients 7.3.69 alone), so the app never connects, while the wait step's
+            // fdbcli, which matches the cluster, lets it start.
+            diagnostics.push(
+                Diagnostic::error(
+                    path().key("fdb_version"),
+                    format!(
+                        "FoundationDB {} cannot be reached by {}: its image links the FoundationDB {client} client library, which speaks only the {client} protocol",
+                        spec.fdb_version,
+                        who
+                    ),
+                )
+                .with_help(format!(
+                    "use a {client}.x release for fdb_version (7.3.43 is tested), or, if your {name} image links a {line} client, set {name}.fdb_client_version: \"{line}\""
+                )),
+            );
         }
         if replicas == 0 {
             diagnostics.push(
@@ -733,18 +813,31 @@ fn check_control(spec: &MultiRegionSpec, diagnostics: &mut Diagnostics) {
             ),
         }
     }
-    let secret = &control.master_key_secret;
+    check_secret_selector(
+        &at.key("master_key_secret"),
+        &control.master_key_secret,
+        diagnostics,
+    );
+}
+
+/// A reference to a key of an existing Secret: a valid Secret name and key.
+fn check_secret_selector(
+    at: &FieldPath,
+    secret: &infera_spec::SecretKeySelector,
+    diagnostics: &mut Diagnostics,
+) {
     if let Some(problem) = dns_subdomain_problem(&secret.name) {
-        diagnostics.error(at.clone().key("master_key_secret").key("name"), problem);
+        diagnostics.error(at.clone().key("name"), problem);
     }
     if secret.key.is_empty()
+        || secret.key.len() > 253
         || !secret
             .key
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
         diagnostics.error(
-            at.key("master_key_secret").key("key"),
+            at.clone().key("key"),
             format!(
                 "`{}` is not a valid Secret key: use letters, digits, '-', '_' and '.'",
                 secret.key
