@@ -27,8 +27,8 @@
 //! ```
 
 mod diagnostics;
-mod schema_check;
 mod source;
+mod syntax;
 
 pub use diagnostics::{Diagnostic, Diagnostics, FieldPath, PathSegment, Severity, SourcePosition};
 pub use infera_spec as spec;
@@ -45,7 +45,7 @@ pub use plan::{
     FdbRegionPlan, Plan, PlanOptions, RegionPlan, RegionRole, plan,
 };
 pub use resilience::{FailureAnalysis, Failures, ThirdSite};
-pub use validate::version::Version;
+pub use syntax::version::Version;
 
 mod explain;
 mod integrations;

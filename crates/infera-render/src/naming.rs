@@ -1,7 +1,7 @@
 //! Every name infera-render derives for a Kubernetes or FoundationDB object, in one place, with
 //! the length budgets those names must fit.
 
-use crate::validate::names::DNS_LABEL_MAX;
+use crate::syntax::names::DNS_LABEL_MAX;
 
 /// Longest `processGroupIDPrefix` the operator CRD accepts (`maxLength: 43`).
 pub const PROCESS_GROUP_ID_PREFIX_MAX: usize = 43;

@@ -33,7 +33,8 @@
 
 use crate::diagnostics::Diagnostics;
 use crate::resilience::{self, Failures};
-use crate::validate::{self, version::Version};
+use crate::syntax::version::Version;
+use crate::validate;
 use infera_spec::{MultiRegionSpec, Region};
 
 /// Options that change what a spec means without being part of it.

@@ -30,8 +30,8 @@ use super::ports::TAILSCALE_HEALTH;
 use super::rbac::{role_ref, service_account};
 use super::tailscale_names::{ROUTER_NAME, Workload, credential_secret, router_pods, state_secret};
 use crate::plan::Plan;
-use crate::validate::image::parse_image;
-use crate::validate::version::Version;
+use crate::syntax::image::parse_image;
+use crate::syntax::version::Version;
 use infera_spec::TailscaleCredentials;
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{

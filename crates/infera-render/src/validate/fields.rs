@@ -1,16 +1,16 @@
 //! Checks of each input on its own: names, versions, images, quantities, CIDRs, labels.
 
-use super::connection_string::connection_string_problem;
-use super::image::parse_image;
 use super::limits::{MAX_PROCESS_COUNT, MAX_REGIONS, MAX_REPLICAS, MAX_ZONES};
-use super::names::{
+use crate::diagnostics::{Diagnostic, Diagnostics, FieldPath};
+use crate::plan::PlanOptions;
+use crate::syntax::connection_string::connection_string_problem;
+use crate::syntax::image::parse_image;
+use crate::syntax::names::{
     dns_label_problem, dns_subdomain_problem, dns1035_label_problem, label_key_problem,
     label_value_problem,
 };
-use super::quantity::{ParsedQuantity, parse_quantity};
-use super::version::Version;
-use crate::diagnostics::{Diagnostic, Diagnostics, FieldPath};
-use crate::plan::PlanOptions;
+use crate::syntax::quantity::{ParsedQuantity, parse_quantity};
+use crate::syntax::version::Version;
 use infera_spec::{
     MultiRegionSpec, Quantity, Region, Resources, TailscaleCredentials, TaintEffect,
     TolerationOperator,

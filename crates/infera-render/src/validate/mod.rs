@@ -4,13 +4,9 @@
 //! - [`topology`]: the region → datacenter mapping and FoundationDB's region rules
 //!   (`docs/fdb-multi-region.md` §6).
 
-pub mod connection_string;
 pub mod fields;
-pub mod image;
-pub mod names;
-pub mod quantity;
+pub mod metadata;
 pub mod topology;
-pub mod version;
 
 /// Upper bounds that keep every spec renderable in well under a second and every derived name
 /// within its limit; they are far above any real deployment.
