@@ -2,8 +2,8 @@
 //! priorities and their conversion, satellites, bootstrap phases, trade-offs and warnings.
 
 use crate::model::failure::Layout;
+use crate::plan::failures as resilience;
 use crate::plan::{Bootstrap, DatacenterKind, Plan, RegionRole};
-use crate::resilience;
 use std::fmt::Write;
 
 /// Lays out rows as left-aligned columns separated by two spaces.

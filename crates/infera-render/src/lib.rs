@@ -36,15 +36,14 @@ pub use source::{Document, Form, MAX_SPEC_BYTES, SourceMap, parse_document};
 
 mod naming;
 mod plan;
-mod resilience;
 mod validate;
 
 pub use naming::{CLUSTER_FILE_KEY, fdb_cluster_file_config_map, fdb_cluster_name};
+pub use plan::failures::{FailureAnalysis, Failures, ThirdSite};
 pub use plan::{
     Bootstrap, DatacenterKind, DatacenterPlan, DatacenterProcessCounts, DatacenterRef,
     FdbRegionPlan, Plan, PlanOptions, RegionPlan, RegionRole, plan,
 };
-pub use resilience::{FailureAnalysis, Failures, ThirdSite};
 pub use syntax::version::Version;
 
 mod explain;

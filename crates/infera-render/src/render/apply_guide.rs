@@ -12,21 +12,7 @@ use std::fmt::Write;
 
 /// `kubectl` with the region's context (and kubeconfig, when the spec names one).
 pub(crate) fn kubectl(plan: &Plan, region: usize) -> String {
-    format!("kubectl{}", kubectl_flags(plan, region))
-}
-
-/// The region's ` --kubeconfig <path> --context <context>` (each when set), for commands such
-/// as kubectl plugins that take them after their own name.
-pub(crate) fn kubectl_flags(plan: &Plan, region: usize) -> String {
-    let target = &plan.region_spec(region).kubernetes;
-    let mut flags = String::new();
-    if let Some(path) = &target.config_path {
-        flags.push_str(&format!(" --kubeconfig {path}"));
-    }
-    if let Some(context) = &target.config_context {
-        flags.push_str(&format!(" --context {context}"));
-    }
-    flags
+    format!("kubectl{}", plan.kubectl_flags(region))
 }
 
 /// The command that prints a datacenter's connection string.
@@ -540,11 +526,11 @@ fn prerequisites(out: &mut String, plan: &Plan) {
     }
 }
 
-/// How many distinct nodes each datacenter needs (`crate::resilience::nodes_needed`).
+/// How many distinct nodes each datacenter needs (`crate::plan::failures::nodes_needed`).
 fn nodes_section(out: &mut String, plan: &Plan) {
     out.push_str("## Nodes\n\n");
     out.push_str("FoundationDB's fault domain is the node: the operator puts at most one coordinator on a node, and FoundationDB one replica or log copy. With fewer nodes than below, the operator cannot place every coordinator (it keeps the old ones, and the failure scenarios of this file do not hold) or FoundationDB refuses the configuration. The operator only prefers to spread pods over nodes; make sure each datacenter's zone has these nodes for FoundationDB pods (one FoundationDB pod per node is what the scenarios assume):\n\n");
-    for (index, coordinators, nodes) in crate::resilience::nodes_needed(plan) {
+    for (index, coordinators, nodes) in crate::plan::failures::nodes_needed(plan) {
         let dc = &plan.datacenters[index];
         let _ = writeln!(
             out,
@@ -575,10 +561,10 @@ fn cell(text: &str) -> String {
 }
 
 /// The failure table of `APPLY.md`, from the same rows as `plan`.
-fn failure_table(out: &mut String, plan: &Plan, failure: &crate::resilience::FailureAnalysis) {
+fn failure_table(out: &mut String, plan: &Plan, failure: &crate::plan::failures::FailureAnalysis) {
     out.push_str("| if this is lost | recovery | acknowledged commits lost | coordinators left | what to do |\n");
     out.push_str("|---|---|---|---|---|\n");
-    for [lost, recovery, data_loss, left, action] in crate::resilience::table(plan, failure) {
+    for [lost, recovery, data_loss, left, action] in crate::plan::failures::table(plan, failure) {
         let _ = writeln!(
             out,
             "| {} | {recovery} | {data_loss} | {} | {} |",
@@ -617,7 +603,7 @@ fn failover_section(out: &mut String, plan: &Plan, spec_path: &str) {
     // A procedure is described when an action refers to it (APPLY.md: <name>).
     let mut actions: Vec<String> = Vec::new();
     for failure in std::iter::once(&plan.failures.rendered).chain(&plan.failures.after_phase_two) {
-        for row in crate::resilience::table(plan, failure) {
+        for row in crate::plan::failures::table(plan, failure) {
             actions.push(row[4].clone());
         }
     }

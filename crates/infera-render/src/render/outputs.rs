@@ -7,8 +7,8 @@ use super::operator::{OPERATOR_DEPLOYMENT, operator_image};
 use super::tailscale_names::{ROUTER_NAME, Workload, credential_secret};
 use crate::model::failure::Lost;
 use crate::naming::{CLUSTER_FILE_KEY, CLUSTER_FILE_PATH, fdb_cluster_file_config_map};
+use crate::plan::failures::action;
 use crate::plan::{Bootstrap, DatacenterKind, Plan, RegionRole};
-use crate::resilience::action;
 use serde_json::{Map, Value, json};
 
 fn role(plan: &Plan, region: usize) -> &'static str {

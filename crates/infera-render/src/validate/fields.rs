@@ -1,8 +1,8 @@
 //! Checks of each input on its own: names, versions, images, quantities, CIDRs, labels.
 
+use super::Inputs;
 use super::limits::{MAX_PROCESS_COUNT, MAX_REGIONS, MAX_REPLICAS, MAX_ZONES};
 use crate::diagnostics::{Diagnostic, Diagnostics, FieldPath};
-use crate::plan::PlanOptions;
 use crate::syntax::connection_string::connection_string_problem;
 use crate::syntax::image::parse_image;
 use crate::syntax::names::{
@@ -35,7 +35,7 @@ fn path() -> FieldPath {
 /// Checks every field on its own. Returns the FDB and operator versions when both parse.
 pub fn check(
     spec: &MultiRegionSpec,
-    options: &PlanOptions,
+    inputs: &Inputs<'_>,
     diagnostics: &mut Diagnostics,
 ) -> Option<(Version, Version)> {
     check_regions(spec, diagnostics);
@@ -51,9 +51,9 @@ pub fn check(
         true,
         diagnostics,
     );
-    check_seed(spec, options, diagnostics);
+    check_seed(spec, inputs, diagnostics);
     check_workloads(spec, diagnostics);
-    check_tailscale(spec, options, diagnostics);
+    check_tailscale(spec, inputs, diagnostics);
     check_control(spec, diagnostics);
     check_labels(&path().key("labels"), &spec.labels, true, diagnostics);
     check_versions(spec, diagnostics)
@@ -472,13 +472,13 @@ fn check_primary_and_priorities(spec: &MultiRegionSpec, diagnostics: &mut Diagno
     }
 }
 
-fn check_seed(spec: &MultiRegionSpec, options: &PlanOptions, diagnostics: &mut Diagnostics) {
+fn check_seed(spec: &MultiRegionSpec, inputs: &Inputs<'_>, diagnostics: &mut Diagnostics) {
     if let Some(seed) = &spec.seed_connection_string
         && let Some(problem) = connection_string_problem(seed)
     {
         diagnostics.error(path().key("seed_connection_string"), problem);
     }
-    if let Some(seed) = &options.seed_connection_string
+    if let Some(seed) = inputs.seed_connection_string
         && let Some(problem) = connection_string_problem(seed)
     {
         diagnostics.error(path(), format!("--seed-connection-string: {problem}"));
@@ -610,7 +610,7 @@ const TAILSCALE_REGION_ID_MAX: usize = 63 - 1 - "inferadb-control-0123456789-abc
 /// The first Tailscale release whose containerboot serves `/healthz`.
 const TAILSCALE_HEALTH_CHECK_SINCE: Version = Version::new(1, 78, 0);
 
-fn check_tailscale(spec: &MultiRegionSpec, options: &PlanOptions, diagnostics: &mut Diagnostics) {
+fn check_tailscale(spec: &MultiRegionSpec, inputs: &Inputs<'_>, diagnostics: &mut Diagnostics) {
     let tailscale = &spec.tailscale;
     if !tailscale.enabled {
         return;
@@ -699,7 +699,7 @@ fn check_tailscale(spec: &MultiRegionSpec, options: &PlanOptions, diagnostics: &
             ),
         );
     }
-    check_inline_auth_key(spec, options, diagnostics);
+    check_inline_auth_key(spec, inputs, diagnostics);
 }
 
 /// An inline key may only become a Secret with `--allow-plaintext-secrets`, and only as an OAuth
@@ -707,7 +707,7 @@ fn check_tailscale(spec: &MultiRegionSpec, options: &PlanOptions, diagnostics: &
 /// (docs/inferadb-and-tailscale.md §2.5, §7.12). The key itself never appears in a message.
 fn check_inline_auth_key(
     spec: &MultiRegionSpec,
-    options: &PlanOptions,
+    inputs: &Inputs<'_>,
     diagnostics: &mut Diagnostics,
 ) {
     let tailscale = &spec.tailscale;
@@ -740,7 +740,7 @@ fn check_inline_auth_key(
             )
             .with_help("create an OAuth client with the auth_keys scope and tag:inferadb-provisioner in the Tailscale admin console"),
         ),
-        TailscaleCredentials::OauthClient if !options.allow_plaintext_secrets => diagnostics.push(
+        TailscaleCredentials::OauthClient if !inputs.allow_plaintext_secrets => diagnostics.push(
             Diagnostic::error(
                 at,
                 "the OAuth client secret is inline; infera-render writes secrets into the output only with --allow-plaintext-secrets",

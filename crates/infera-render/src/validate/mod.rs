@@ -1,12 +1,22 @@
 //! The rules a spec must follow, each reported with its field path.
 //!
 //! - [`fields`]: each input on its own (syntax, versions, images, quantities, CIDRs, labels).
-//! - [`topology`]: the region → datacenter mapping and FoundationDB's region rules
-//!   (`docs/fdb-multi-region.md` §6).
+//! - [`metadata`]: the envelope's metadata.
+//!
+//! The rules on the resolved topology (FoundationDB's region rules) are in
+//! `crate::plan::fdb_rules`.
 
 pub mod fields;
 pub mod metadata;
-pub mod topology;
+
+/// What the rules see beyond the spec: the command line's overrides.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Inputs<'a> {
+    /// `--seed-connection-string`, which replaces the spec's.
+    pub seed_connection_string: Option<&'a str>,
+    /// `--allow-plaintext-secrets`: an inline OAuth client secret may be written.
+    pub allow_plaintext_secrets: bool,
+}
 
 /// Upper bounds that keep every spec renderable in well under a second and every derived name
 /// within its limit; they are far above any real deployment.

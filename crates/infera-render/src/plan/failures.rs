@@ -3,14 +3,13 @@
 //! the nodes each datacenter needs, and the one text per scenario that `plan`, `outputs.json`
 //! and `APPLY.md` all show.
 
+use super::topology::replicas;
 use crate::diagnostics::{Diagnostic, FieldPath};
 use crate::model::failure::{
     Alternative, Analysis, Datacenter, FdbRegion, Layout, Lost, Recovery, Scenario, Topology,
 };
 use crate::naming::fdb_cluster_name;
 use crate::plan::{Bootstrap, DatacenterKind, Plan, RegionRole};
-use crate::render::apply_guide::kubectl_flags;
-use crate::validate::topology::replicas;
 
 /// A topology and what survives the loss of each of its datacenters and regions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -428,7 +427,7 @@ pub(crate) fn action(plan: &Plan, topology: &Topology, scenario: &Scenario) -> S
                 // (OP@v2.33.0:kubectl-fdb/cmd/recover_multi_region_cluster.go:61-139).
                 Ok(index) if plan.operator_version.major >= 2 => format!(
                     "`kubectl fdb recover-multi-region-cluster{} -n {} {}` (the kubectl-fdb plugin)",
-                    kubectl_flags(plan, index),
+                    plan.kubectl_flags(index),
                     plan.region_spec(index).namespace,
                     fdb_cluster_name(&plan.spec.cluster_name, into),
                 ),

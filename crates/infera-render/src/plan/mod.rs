@@ -32,9 +32,13 @@
 //! datacenter and region ([`Plan::failures`], from [`crate::model`]).
 
 use crate::diagnostics::Diagnostics;
-use crate::resilience::{self, Failures};
+pub mod failures;
+mod fdb_rules;
+mod topology;
+
 use crate::syntax::version::Version;
 use crate::validate;
+use failures::Failures;
 use infera_spec::{MultiRegionSpec, Region};
 
 /// Options that change what a spec means without being part of it.
@@ -141,6 +145,21 @@ impl Plan {
             )
         });
         order
+    }
+
+    /// The region's ` --kubeconfig <path> --context <context>` (each when set): what every
+    /// `kubectl` command for it, and kubectl plugins after their own name, take.
+    #[must_use]
+    pub fn kubectl_flags(&self, region: usize) -> String {
+        let target = &self.region_spec(region).kubernetes;
+        let mut flags = String::new();
+        if let Some(path) = &target.config_path {
+            flags.push_str(&format!(" --kubeconfig {path}"));
+        }
+        if let Some(context) = &target.config_context {
+            flags.push_str(&format!(" --context {context}"));
+        }
+        flags
     }
 
     /// The satellite redundancy mode, when any FDB region has satellites.
@@ -282,8 +301,12 @@ pub enum Bootstrap {
 /// Every error found (and the warnings), when the spec breaks at least one rule.
 pub fn plan(spec: &MultiRegionSpec, options: &PlanOptions) -> Result<Plan, Diagnostics> {
     let mut diagnostics = Diagnostics::new();
-    let versions = validate::fields::check(spec, options, &mut diagnostics);
-    let topology = validate::topology::resolve(spec, options, &mut diagnostics);
+    let inputs = validate::Inputs {
+        seed_connection_string: options.seed_connection_string.as_deref(),
+        allow_plaintext_secrets: options.allow_plaintext_secrets,
+    };
+    let versions = validate::fields::check(spec, &inputs, &mut diagnostics);
+    let topology = topology::resolve(spec, options, &mut diagnostics);
     if diagnostics.has_errors() {
         return Err(diagnostics);
     }
@@ -308,8 +331,8 @@ pub fn plan(spec: &MultiRegionSpec, options: &PlanOptions) -> Result<Plan, Diagn
         failures: Failures::default(),
         warnings: diagnostics,
     };
-    plan.failures = resilience::failures(&plan);
-    for warning in resilience::warnings(&plan, &plan.failures) {
+    plan.failures = failures::failures(&plan);
+    for warning in failures::warnings(&plan, &plan.failures) {
         plan.warnings.push(warning);
     }
     Ok(plan)
