@@ -134,7 +134,7 @@ fn render(args: &RenderArgs) -> Result<Exit, Exit> {
     };
     let (name, _, plan) = load_and_plan(&args.spec, Warnings::Stderr)?;
     if let Some(region) = &args.region
-        && let Err(message) = plan.region_index(region)
+        && let Err(message) = plan.region_named(region)
     {
         report::problem(&format!("--region: {message}"));
         return Err(Exit::Usage);

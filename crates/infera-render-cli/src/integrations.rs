@@ -4,7 +4,9 @@
 use crate::Exit;
 use crate::cli::PostRenderArgs;
 use crate::{input, report};
-use infera_render::{PostRenderError, PostRenderOptions, REGION_ANNOTATION, WorkloadSelectors};
+use infera_render::{
+    PostRenderError, PostRenderOptions, REGION_ANNOTATION, RegionSelectError, WorkloadSelectors,
+};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -49,22 +51,17 @@ pub fn legacy_plugin(config: &Path) -> Exit {
         .metadata
         .as_ref()
         .and_then(|metadata| metadata.annotations.get(REGION_ANNOTATION).cloned());
-    let region = match annotation {
-        Some(region) => match plan.region_index(&region) {
-            Ok(_) => region,
-            Err(message) => {
-                report::problem(&format!(
-                    "infera-render (kustomize plugin): metadata.annotations.{REGION_ANNOTATION}: {message}"
-                ));
-                return Exit::Invalid;
-            }
-        },
-        None if plan.regions.len() == 1 => plan.regions[0].id.clone(),
-        None => {
+    let region = match plan.select_region(annotation.as_deref()) {
+        Ok(region) => region.id.clone(),
+        Err(RegionSelectError::Ambiguous { count, known }) => {
             report::problem(&format!(
-                "infera-render (kustomize plugin): the spec has {} regions; set metadata.annotations.{REGION_ANNOTATION} to the region this kustomization builds ({})",
-                plan.regions.len(),
-                plan.region_ids()
+                "infera-render (kustomize plugin): the spec has {count} regions; set metadata.annotations.{REGION_ANNOTATION} to the region this kustomization builds ({known})"
+            ));
+            return Exit::Invalid;
+        }
+        Err(message) => {
+            report::problem(&format!(
+                "infera-render (kustomize plugin): metadata.annotations.{REGION_ANNOTATION}: {message}"
             ));
             return Exit::Invalid;
         }
@@ -214,6 +211,9 @@ pub fn post_render(args: &PostRenderArgs) -> Exit {
                 );
             }
             report::diagnostics(&spec_input.name, &warnings);
+            for note in &output.notes {
+                report::warning(&format!("post-render: {note}"));
+            }
             if output.patched.is_empty() {
                 report::warning(&format!(
                     "post-render: no workload of the chart matched {} or {}; nothing was wired to FoundationDB",

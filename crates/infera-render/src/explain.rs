@@ -2,8 +2,9 @@
 //! priorities and their conversion, satellites, bootstrap phases, trade-offs and warnings.
 
 use crate::model::failure::Layout;
+use crate::names::App;
 use crate::plan::failures as resilience;
-use crate::plan::{Bootstrap, DatacenterKind, Plan, RegionRole};
+use crate::plan::{Bootstrap, DatacenterId, DatacenterKind, Plan, RegionRole};
 use std::fmt::Write;
 
 /// Lays out rows as left-aligned columns separated by two spaces.
@@ -37,31 +38,28 @@ fn table(rows: &[Vec<String>], indent: &str) -> String {
 /// The plan as text, for humans. Deterministic: the same plan always gives the same text.
 #[must_use]
 pub fn explain(plan: &Plan) -> String {
-    let spec = &plan.spec;
-    let fearless = &spec.fearless_dr;
+    let fdb = &plan.fdb;
     let mut out = String::new();
-    let satellites = match fearless.satellite_redundancy_mode {
-        Some(mode) if plan.satellites_in_use() => format!(
-            "{} · satellite_logs {}",
-            mode.as_str(),
-            fearless.satellite_logs_or_default()
-        ),
+    let satellites = match fdb.satellite_redundancy_mode {
+        Some(mode) if plan.satellites_in_use() => {
+            format!("{} · satellite_logs {}", mode.as_str(), fdb.satellite_logs)
+        }
         _ => "none".to_owned(),
     };
-    let _ = writeln!(out, "FoundationDB cluster {}", spec.cluster_name);
+    let _ = writeln!(out, "FoundationDB cluster {}", plan.cluster_name);
     let _ = writeln!(
         out,
         "  FoundationDB {} · operator v{} · redundancy {} · storage engine {}",
         plan.fdb_version,
         plan.operator_version,
-        spec.redundancy_mode.as_str(),
-        spec.storage_engine.as_str()
+        fdb.redundancy_mode.as_str(),
+        fdb.storage_engine.as_str()
     );
     let _ = writeln!(
         out,
         "  Fearless DR {} · usable_regions {} · satellites: {} · {} coordinators",
-        if fearless.enabled { "on" } else { "off" },
-        fearless.usable_regions,
+        if fdb.fearless_dr { "on" } else { "off" },
+        fdb.usable_regions,
         satellites,
         plan.coordinators
     );
@@ -76,28 +74,23 @@ pub fn explain(plan: &Plan) -> String {
         "namespace".to_owned(),
     ]];
     for region in plan.regions_by_rank() {
-        let spec_region = plan.region_spec(region.index);
         let role = match region.role {
-            RegionRole::FdbRegion(0) => "active FDB region".to_owned(),
-            RegionRole::FdbRegion(_) => "DR FDB region".to_owned(),
+            RegionRole::Active => "active FDB region".to_owned(),
+            RegionRole::Dr => "DR FDB region".to_owned(),
             RegionRole::Satellite => "satellite site".to_owned(),
             RegionRole::Client => "client (no FDB)".to_owned(),
         };
         rows.push(vec![
             (region.rank + 1).to_string(),
-            format!(
-                "{}{}",
-                region.id,
-                if spec_region.is_primary { " *" } else { "" }
-            ),
-            spec_region.priority.to_string(),
+            format!("{}{}", region.id, if region.is_primary { " *" } else { "" }),
+            region.priority.to_string(),
             role,
-            spec_region
+            region
                 .kubernetes
                 .config_context
                 .clone()
                 .unwrap_or_else(|| "(current)".to_owned()),
-            spec_region.namespace.clone(),
+            region.namespace.clone(),
         ]);
     }
     out.push_str(&table(&rows, "  "));
@@ -117,7 +110,9 @@ pub fn explain(plan: &Plan) -> String {
         let processes = match datacenter.kind {
             DatacenterKind::Primary => format!(
                 "storage {} · log {} · stateless {}",
-                counts.storage, counts.log, counts.stateless
+                counts.storage.unwrap_or(0),
+                counts.log,
+                counts.stateless.unwrap_or(0)
             ),
             DatacenterKind::Satellite => format!("log {} (log-only)", counts.log),
         };
@@ -175,11 +170,10 @@ pub fn explain(plan: &Plan) -> String {
     out.push_str("\nPriority conversion (module: lower wins → FoundationDB: higher wins)\n");
     let mut rows = Vec::new();
     for region in plan.regions_by_rank() {
-        let spec_region = plan.region_spec(region.index);
-        let result = match region.role {
-            RegionRole::FdbRegion(index) => {
+        let result = match (region.role, region.fdb_region) {
+            (RegionRole::Active | RegionRole::Dr, Some(index)) => {
                 let priority = plan.fdb_regions[index].primary.fdb_priority;
-                if index == 0 {
+                if region.role == RegionRole::Active {
                     format!("FDB priority {priority}: the active region")
                 } else if priority >= 0 {
                     format!(
@@ -191,16 +185,14 @@ pub fn explain(plan: &Plan) -> String {
                     )
                 }
             }
-            RegionRole::Satellite => "satellite priorities inside each FDB region".to_owned(),
-            RegionRole::Client => "no FDB priority (client region)".to_owned(),
+            (RegionRole::Satellite, _) => "satellite priorities inside each FDB region".to_owned(),
+            (RegionRole::Active | RegionRole::Dr | RegionRole::Client, _) => {
+                "no FDB priority (client region)".to_owned()
+            }
         };
         rows.push(vec![
             region.id.clone(),
-            format!(
-                "priority {} (rank {})",
-                spec_region.priority,
-                region.rank + 1
-            ),
+            format!("priority {} (rank {})", region.priority, region.rank + 1),
             format!("→ {result}"),
         ]);
     }
@@ -227,7 +219,7 @@ pub fn explain(plan: &Plan) -> String {
         }
         Bootstrap::PhaseOne { datacenter } => {
             let datacenter = &plan.datacenters[*datacenter];
-            let region = plan.region_spec(datacenter.region);
+            let region = &plan.regions[datacenter.region];
             let context = region
                 .kubernetes
                 .config_context
@@ -351,8 +343,7 @@ fn coordinators(plan: &Plan) -> String {
     // OP@v2.33.0:internal/locality/locality.go:309-338), which three zones cannot satisfy.
     let other_replica = complete.topology.usable_regions == 2;
     for region in &plan.regions {
-        let spec_region = plan.region_spec(region.index);
-        if spec_region.zones.is_empty() && !region.datacenters.is_empty() {
+        if region.zones.is_empty() && !region.datacenters.is_empty() {
             let _ = writeln!(
                 out,
                 "  {} lists no zones: its datacenter spreads over the cluster's zones and FoundationDB's fault domain is the node, so every replica of a shard can be in one zone; losing that zone makes those shards unavailable{}. List the region's zones to pin each datacenter to one",
@@ -415,10 +406,8 @@ fn failure_table(
 
 /// Engine, control and Tailscale per region.
 fn network(plan: &Plan) -> String {
-    let spec = &plan.spec;
     let mut out = String::from("\nWorkloads and network\n");
-    let tailscale = &spec.tailscale;
-    if tailscale.enabled {
+    if let Some(tailscale) = &plan.tailscale {
         let _ = writeln!(
             out,
             "  Tailscale {} ({}): a subnet router per region advertises its pod_cidr; FoundationDB, operator, engine and control pods run a kernel-mode sidecar that accepts the other regions' routes",
@@ -430,15 +419,11 @@ fn network(plan: &Plan) -> String {
     }
     let mut rows = Vec::new();
     for region in plan.regions_by_rank() {
-        let spec_region = plan.region_spec(region.index);
-        let app = |enabled: bool, replicas: u32, name: &str| {
-            if enabled {
-                format!("{name} x{replicas}")
-            } else {
-                format!("no {name}")
-            }
+        let app = |app: App| match plan.app_settings(app) {
+            Some(settings) => format!("{} x{}", app.short_name(), settings.replicas),
+            None => format!("no {}", app.short_name()),
         };
-        let route = match (&spec_region.pod_cidr, tailscale.enabled) {
+        let route = match (region.pod_network, plan.tailscale.is_some()) {
             (Some(cidr), true) => format!("routes {cidr}"),
             (None, true) => "no pod_cidr: not routed".to_owned(),
             (Some(cidr), false) => format!("pod_cidr {cidr}"),
@@ -446,8 +431,8 @@ fn network(plan: &Plan) -> String {
         };
         rows.push(vec![
             region.id.clone(),
-            app(spec.engine.enabled, spec.engine.replicas, "engine"),
-            app(spec.control.enabled, spec.control.replicas, "control"),
+            app(App::Engine),
+            app(App::Control),
             route,
         ]);
     }
@@ -463,24 +448,22 @@ fn trade_offs(plan: &Plan) -> Vec<String> {
             .iter()
             .any(|satellite| plan.datacenters[satellite.datacenter].region == fdb_region.region)
     });
-    let usable = plan.fdb_regions.len() == 2 && plan.spec.fearless_dr.usable_regions == 2;
+    let usable = plan.fdb_regions.len() == 2 && plan.fdb.usable_regions == 2;
     if same_region_satellites && usable {
         notes.push(
             "zone satellites: commits wait for a log write in another zone of the same cloud region (low added latency); they die with their region, so they cover the loss of a datacenter, not of the region".to_owned(),
         );
     }
-    let tail: Vec<usize> = match (
-        plan.fdb_regions.first(),
-        plan.spec.fearless_dr.satellite_redundancy_mode,
-    ) {
-        (Some(active), Some(mode)) if usable => active
-            .satellites
-            .iter()
-            .take(mode.satellite_datacenters())
-            .map(|satellite| satellite.datacenter)
-            .collect(),
-        _ => Vec::new(),
-    };
+    let tail: Vec<DatacenterId> =
+        match (plan.fdb_regions.first(), plan.fdb.satellite_redundancy_mode) {
+            (Some(active), Some(mode)) if usable => active
+                .satellites
+                .iter()
+                .take(mode.satellite_datacenters())
+                .map(|satellite| satellite.datacenter)
+                .collect(),
+            _ => Vec::new(),
+        };
     for region in &plan.regions {
         match region.role {
             RegionRole::Satellite if region.datacenters.iter().any(|dc| tail.contains(dc)) => notes.push(format!(
@@ -508,7 +491,7 @@ fn trade_offs(plan: &Plan) -> Vec<String> {
                 }
                 notes.push(note);
             }
-            RegionRole::FdbRegion(_) => {}
+            RegionRole::Active | RegionRole::Dr => {}
         }
     }
     if usable {

@@ -34,15 +34,17 @@ pub use diagnostics::{Diagnostic, Diagnostics, FieldPath, PathSegment, Severity,
 pub use infera_spec as spec;
 pub use source::{Document, Form, MAX_SPEC_BYTES, SourceMap, parse_document};
 
-mod naming;
+mod names;
 mod plan;
 mod validate;
 
-pub use naming::{CLUSTER_FILE_KEY, fdb_cluster_file_config_map, fdb_cluster_name};
+pub use names::{App, CLUSTER_FILE_KEY, fdb_cluster_file_config_map, fdb_cluster_name};
 pub use plan::failures::{FailureAnalysis, Failures, ThirdSite};
 pub use plan::{
-    Bootstrap, DatacenterKind, DatacenterPlan, DatacenterProcessCounts, DatacenterRef,
-    FdbRegionPlan, Plan, PlanOptions, RegionPlan, RegionRole, plan,
+    AppSettings, Bootstrap, ClusterFile, ControlPlan, DatacenterId, DatacenterKind, DatacenterPlan,
+    DatacenterRef, EnginePlan, FdbPods, FdbRegionId, FdbRegionPlan, FdbSettings, MonitoringPlan,
+    Plan, PlanOptions, ProcessCounts, RegionId, RegionPlan, RegionRole, RegionSelectError,
+    TailscalePlan, plan,
 };
 pub use syntax::version::Version;
 

@@ -635,7 +635,7 @@ fn every_procedure_an_action_refers_to_is_in_apply_md() {
             referred += 1;
         }
         if rendered.plan.fdb_regions.len() == 2
-            && rendered.plan.spec.fearless_dr.usable_regions == 2
+            && rendered.plan.fdb.usable_regions == 2
             && name.contains("seeded")
         {
             assert!(referred > 0, "{name}");

@@ -370,7 +370,7 @@ proptest! {
         }
         if let Some(switched_spec) = switched(&spec) {
             let after = plan_of(&switched_spec)?;
-            let mut order = after.apply_order();
+            let mut order: Vec<usize> = after.apply_order().iter().map(|id| id.index()).collect();
             prop_assert_eq!(switch_problems(&spec, &order), Vec::<String>::new());
             order.reverse();
             prop_assert_eq!(switch_problems(&spec, &order), Vec::<String>::new());

@@ -184,7 +184,6 @@ fn rendered_region_configurations_follow_fdbs_rules() {
             .expect("an active datacenter");
         let primary_region = rendered
             .plan
-            .spec
             .regions
             .iter()
             .find(|r| r.is_primary)

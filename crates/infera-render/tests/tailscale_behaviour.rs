@@ -459,7 +459,10 @@ fn no_service_account_can_read_a_secret_its_pods_do_not_own() {
 #[test]
 fn identities_that_do_not_outlive_their_pod_are_ephemeral() {
     for (name, rendered, region, _, pods) in every_pod_template() {
-        let oauth = rendered.plan.spec.tailscale.credentials == TailscaleCredentials::OauthClient;
+        let oauth =
+            rendered.plan.tailscale.as_ref().is_some_and(|tailscale| {
+                tailscale.credentials == TailscaleCredentials::OauthClient
+            });
         for container in containers(&pods.spec)
             .iter()
             .filter(|c| c["name"] == "tailscale")
@@ -577,10 +580,9 @@ fn own_region_traffic_stays_on_the_pod_network_and_remote_regions_use_tailscale(
             .regions
             .iter()
             .filter_map(|region| {
-                plan.region_spec(region.index)
-                    .pod_cidr
-                    .clone()
-                    .map(|cidr| (region.id.clone(), cidr))
+                region
+                    .pod_network
+                    .map(|network| (region.id.clone(), network.to_string()))
             })
             .collect();
         for bundle in &rendered.regions {
@@ -699,7 +701,7 @@ fn health_endpoints_listen_on_the_pod_ip_only() {
             .regions
             .iter()
             .find(|r| r.id == region)
-            .and_then(|r| rendered.plan.region_spec(r.index).pod_cidr.clone())
+            .and_then(|r| r.pod_network.map(|net| net.to_string()))
             .map_or("10.0.3.3".to_owned(), |cidr| {
                 if cidr.contains(':') {
                     "fd10:0:1::303".to_owned()
@@ -782,7 +784,7 @@ fn namespaces_admit_the_privileged_sidecars_and_report_them() {
                     bundle.id
                 );
             }
-            if !rendered.plan.spec.tailscale.enabled {
+            if rendered.plan.tailscale.is_none() {
                 assert!(
                     labels.get("pod-security.kubernetes.io/enforce").is_none(),
                     "{name}"

@@ -15,7 +15,7 @@ use support::examples;
 /// Every violation of FDB's region rules in a plan (empty = FDB accepts it).
 fn fdb_rule_violations(plan: &Plan) -> Vec<String> {
     let mut problems = Vec::new();
-    let usable = plan.spec.fearless_dr.usable_regions;
+    let usable = plan.fdb.usable_regions;
     if plan.fdb_regions.len() > 2 {
         problems.push(format!("{} regions (at most 2)", plan.fdb_regions.len()));
     }
@@ -41,8 +41,7 @@ fn fdb_rule_violations(plan: &Plan) -> Vec<String> {
                 problems.push(format!("bad satellite {id} in region {}", primary.id));
             }
         }
-        if plan.spec.fearless_dr.satellite_redundancy_mode.is_some() && region.satellites.is_empty()
-        {
+        if plan.fdb.satellite_redundancy_mode.is_some() && region.satellites.is_empty() {
             problems.push(format!(
                 "region {} sets a satellite mode without satellites",
                 primary.id
@@ -61,7 +60,7 @@ fn fdb_rule_violations(plan: &Plan) -> Vec<String> {
         .fdb_regions
         .iter()
         .max_by_key(|r| r.primary.fdb_priority);
-    if active.is_none_or(|r| !plan.region_spec(r.region).is_primary) {
+    if active.is_none_or(|r| !plan.regions[r.region].is_primary) {
         problems.push("the is_primary region is not the active FDB region".to_owned());
     }
     let priorities: BTreeSet<i32> = plan
@@ -79,8 +78,8 @@ fn fdb_rule_violations(plan: &Plan) -> Vec<String> {
             problems.push(format!("datacenter id {} used twice", datacenter.id));
         }
         if datacenter.kind == DatacenterKind::Satellite
-            && (datacenter.process_counts.storage != -1
-                || datacenter.process_counts.stateless != -1)
+            && (datacenter.process_counts.storage.is_some()
+                || datacenter.process_counts.stateless.is_some())
         {
             problems.push(format!(
                 "satellite {} runs storage or stateless processes",
@@ -118,7 +117,7 @@ fn the_checker_catches_what_fdb_rejects() {
     let satellite = satellite_storage.fdb_regions[0].satellites[0].datacenter;
     satellite_storage.datacenters[satellite]
         .process_counts
-        .storage = 3;
+        .storage = Some(3);
     assert!(!fdb_rule_violations(&satellite_storage).is_empty());
 }
 
@@ -142,13 +141,13 @@ fn zone_satellites_follow_the_first_zone() {
     spec.fearless_dr.usable_regions = 2;
     spec.fearless_dr.satellite_redundancy_mode = Some(SatelliteRedundancyMode::TwoSatelliteSafe);
     let plan = plan(&spec, &PlanOptions::default()).expect("valid");
-    let ids = |dcs: Vec<usize>| {
+    let ids = |dcs: Vec<infera_render::DatacenterId>| {
         dcs.into_iter()
             .map(|dc| plan.datacenters[dc].id.clone())
             .collect::<Vec<_>>()
     };
     // The spec lists `b` first, but `a` is primary (priority 1): it is the active FDB region.
-    assert_eq!(plan.region_spec(plan.fdb_regions[0].region).id, "a");
+    assert_eq!(plan.regions[plan.fdb_regions[0].region].id, "a");
     assert_eq!(ids(vec![plan.fdb_regions[0].primary.datacenter]), ["a1"]);
     assert_eq!(
         ids(plan.fdb_regions[0]
@@ -244,7 +243,9 @@ fn a_seed_turns_phase_one_into_the_full_topology() {
     let first = plan(&spec, &PlanOptions::default()).expect("valid");
     assert_eq!(
         first.bootstrap,
-        infera_render::Bootstrap::PhaseOne { datacenter: 0 }
+        infera_render::Bootstrap::PhaseOne {
+            datacenter: infera_render::DatacenterId::new(0)
+        }
     );
     let seeded = plan(
         &spec,

@@ -555,7 +555,7 @@ fn an_inline_auth_key_never_reaches_the_output_without_the_flag() {
     assert!(!rendered.apply_guide.contains(KEY) && !rendered.outputs.to_string().contains(KEY));
     assert!(!rendered.tailnet_policy.unwrap_or_default().contains(KEY));
     assert!(
-        !format!("{:?}", rendered.plan.spec).contains(KEY),
+        !format!("{:?}", rendered.plan).contains(KEY),
         "Debug output must redact the key"
     );
 }
@@ -572,7 +572,7 @@ fn metrics_are_scraped_where_they_are_served() {
                     "fdb-operator" => "8080",
                     _ => continue,
                 };
-                if rendered.plan.spec.monitoring.enabled {
+                if rendered.plan.monitoring.scrape {
                     assert_eq!(
                         annotations["prometheus.io/port"], expected,
                         "{name}: {}/{}",

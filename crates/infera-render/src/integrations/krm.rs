@@ -141,7 +141,7 @@ pub fn krm(input: &str) -> KrmOutcome {
         Err(diagnostics) => return spec_failure(items, &document.locate(diagnostics)),
     };
     if let Some(region) = &region
-        && let Err(message) = plan.region_index(region)
+        && let Err(message) = plan.region_named(region)
     {
         return failure(items, format!("annotation {REGION_ANNOTATION}: {message}"));
     }

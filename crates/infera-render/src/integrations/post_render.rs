@@ -5,7 +5,9 @@
 //!   labels match the engine or control selector) get the cluster file (the ConfigMap and key
 //!   this tool would mount), the `INFERADB__ENGINE__`/`INFERADB__CONTROL__` storage and listen
 //!   env, the wait-for-FoundationDB init container and, with Tailscale, the kernel-mode sidecar.
-//!   A mesh URL the chart already sets is kept (it knows its own Service names).
+//!   What the chart sets itself is kept: its mesh URLs and control's audience (it knows its own
+//!   Service names), the engine's signing key, control's key file and WebAuthn settings; control's
+//!   audience follows the mesh URL the chart's engine signs with.
 //! - The region's operator, `FoundationDBCluster`s, Tailscale router and their RBAC are appended,
 //!   unless the chart already holds an object of the same kind and name. Namespace, engine and
 //!   control objects are not appended: Helm owns the release namespace, the chart owns the apps.
@@ -14,16 +16,16 @@
 
 use super::manifests::{parse_manifests, to_stream};
 use crate::diagnostics::Diagnostics;
-use crate::naming::{CLUSTER_FILE_DIR, CLUSTER_FILE_VOLUME};
-use crate::plan::{PlanOptions, plan};
+use crate::names::labels::NAME;
+use crate::names::{App, CLUSTER_FILE_DIR, CLUSTER_FILE_VOLUME, DISCOVERY_ROLE, INFERADB_APP};
+use crate::plan::{PlanOptions, RegionSelectError, plan};
 use crate::render::inferadb::{
-    App, CONTROL_API_AUDIENCE, INFERADB_UID, app_env, cluster_file_source, cluster_file_volumes,
-    wait_for_foundationdb,
+    CONTROL_API_AUDIENCE, CopyPolicy, MASTER_KEY_DIR, app_env, cluster_file_volumes,
+    master_key_volume, wait_for_foundationdb,
 };
-use crate::render::labels::NAME;
+use crate::render::pod::{INFERADB_UID, mount};
 use crate::render::tailscale::deployment_init_containers;
-use crate::render::tailscale_names::Workload;
-use crate::render::{RenderOptions, render_plan};
+use crate::render::{RegionCtx, RenderOptions, render_plan};
 use infera_spec::MultiRegionSpec;
 use serde_json::{Value, json};
 
@@ -69,6 +71,9 @@ pub struct PostRendered {
     pub appended: Vec<String>,
     /// The spec's warnings.
     pub warnings: Diagnostics,
+    /// What the user should know about how the chart's workloads were wired (a setting left to
+    /// the chart that this tool cannot see, a mesh URL control cannot use).
+    pub notes: Vec<String>,
 }
 
 /// Why post-rendering failed.
@@ -126,28 +131,48 @@ fn array<'a>(object: &'a mut Value, key: &str) -> Option<&'a mut Vec<Value>> {
         .as_array_mut()
 }
 
-/// Whether the chart's own value of env var `name` wins over the one this tool would set: the
-/// mesh settings and control's audience, which name the chart's own Services.
+/// Whether the chart's own value of env var `name`, when it sets one, wins over this tool's:
+/// what names the chart's own Services (mesh URLs and ports, control's audience) and what the
+/// chart may provide from its own Secrets and config (the engine's key, control's key file,
+/// WebAuthn). Storage, cluster file and listen addresses are always this tool's.
 fn chart_owned(name: &str) -> bool {
-    name.contains("__MESH__") || name == CONTROL_API_AUDIENCE
+    name.contains("__MESH__")
+        || name == CONTROL_API_AUDIENCE
+        || name.ends_with("__PEM")
+        || name.ends_with("__KEY_FILE")
+        || name.contains("__WEBAUTHN__")
 }
 
-fn env_value<'a>(container: &'a Value, name: &str) -> Option<&'a str> {
+/// The chart's entry for env var `name` (a `value` or a `valueFrom`).
+fn env_entry<'a>(container: &'a Value, name: &str) -> Option<&'a Value> {
     container
         .get("env")?
         .as_array()?
         .iter()
-        .find(|var| var["name"] == name)?
-        .get("value")?
-        .as_str()
+        .find(|var| var["name"] == name)
+}
+
+/// The literal value of env var `name`, when the chart writes one.
+fn env_value<'a>(container: &'a Value, name: &str) -> Option<&'a str> {
+    env_entry(container, name)?.get("value")?.as_str()
+}
+
+/// Whether a URL (`http://host[:port]`) names a port.
+fn has_port(url: &str) -> bool {
+    let authority = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    authority
+        .rsplit_once(':')
+        .is_some_and(|(_, port)| !port.is_empty() && port.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The app container of a chart workload: the one named `engine`/`control`, else the first.
 fn app_container(pod: &mut Value, app: App) -> Option<&mut Value> {
-    let wanted = match app {
-        App::Engine => "engine",
-        App::Control => "control",
-    };
+    let wanted = app.short_name();
     let containers = pod.get_mut("containers")?.as_array_mut()?;
     let index = containers
         .iter()
@@ -157,15 +182,19 @@ fn app_container(pod: &mut Value, app: App) -> Option<&mut Value> {
 }
 
 /// Wires one chart workload to FoundationDB (and Tailscale). `audience` is the engine's mesh URL
-/// as the chart's engine has it, for control's `CONTROL_API_AUDIENCE`.
+/// as the chart's engine has it, for control's `CONTROL_API_AUDIENCE`; `notes` collects what
+/// the user should know.
 fn patch(
     workload: &mut Value,
+    label: &str,
     app: App,
-    plan: &crate::Plan,
-    region: usize,
-    config_map: &str,
+    ctx: &RegionCtx<'_>,
     audience: Option<&str>,
+    notes: &mut Vec<String>,
 ) {
+    let Some(cluster_file) = &ctx.region.cluster_file else {
+        return;
+    };
     let Some(pod) = workload.pointer_mut("/spec/template/spec") else {
         return;
     };
@@ -173,19 +202,50 @@ fn patch(
     let Some(container) = app_container(pod, app) else {
         return;
     };
-    let chart_sets = |name: &str| env_value(container, name).is_some();
-    let env: Vec<Value> = app_env(plan, region, app)
+    let uses_env_from = container
+        .get("envFrom")
+        .and_then(Value::as_array)
+        .is_some_and(|sources| !sources.is_empty());
+    let prefix = app.env_prefix();
+    let mut ours: Vec<String> = Vec::new();
+    let env: Vec<Value> = app_env(ctx, app)
         .into_iter()
-        .filter(|var| !(chart_owned(&var.name) && chart_sets(&var.name)))
+        .filter(|var| {
+            let owned = chart_owned(&var.name);
+            if owned && env_entry(container, &var.name).is_some() {
+                return false;
+            }
+            // A key from the chart's own Secrets may come through `envFrom`, which an explicit
+            // entry would override; this tool cannot see inside it.
+            if owned && var.value_from.is_some() && uses_env_from {
+                notes.push(format!(
+                    "{label}: {} is left to the chart's envFrom; if it does not set it, every pod of the engine makes up its own signing key and control rejects their tokens",
+                    var.name
+                ));
+                return false;
+            }
+            true
+        })
         .map(|mut var| {
             if var.name == CONTROL_API_AUDIENCE
                 && let Some(audience) = audience
             {
                 var.value = Some(audience.to_owned());
             }
+            ours.push(var.name.clone());
             serde_json::to_value(var).unwrap_or(Value::Null)
         })
         .collect();
+    if app == App::Control
+        && let Some(url) = env_value(container, &format!("{prefix}MESH__URL"))
+        && has_port(url)
+    {
+        notes.push(format!(
+            "{label}: {prefix}MESH__URL `{url}` carries a port, but control appends its own (MESH__GRPC for the engine's API, MESH__PORT for its JWKS), so every call to the engine fails; drop the port from the chart's value"
+        ));
+    }
+    // Control reads its master key from the file this tool names, unless the chart names its own.
+    let mounts_master_key = app == App::Control && ours.contains(&format!("{prefix}KEY_FILE"));
     // The FoundationDB clients must run as one user (see `INFERADB_UID`): the wait step takes
     // the app's (upstream's images run as 65532: engine@a31e3c3:Dockerfile `useradd -r -u 65532`),
     // and the pod gets an fsGroup when it has none, so the file's group is one every container
@@ -204,27 +264,32 @@ fn patch(
     }
     if let Some(mounts) = array(container, "volumeMounts") {
         mounts.retain(|mount| mount.get("mountPath") != Some(&json!(CLUSTER_FILE_DIR)));
-        upsert_named(
-            mounts,
-            vec![json!({"name": CLUSTER_FILE_VOLUME, "mountPath": CLUSTER_FILE_DIR})],
-            false,
-        );
+        let mut wanted = vec![json!({"name": CLUSTER_FILE_VOLUME, "mountPath": CLUSTER_FILE_DIR})];
+        if mounts_master_key {
+            wanted.push(
+                serde_json::to_value(mount("master-key", MASTER_KEY_DIR, true))
+                    .unwrap_or(Value::Null),
+            );
+        }
+        upsert_named(mounts, wanted, false);
     }
-    let volumes: Vec<Value> = cluster_file_volumes(config_map)
+    let mut volumes: Vec<Value> = cluster_file_volumes(cluster_file.config_map())
         .iter()
         .map(|volume| serde_json::to_value(volume).unwrap_or(Value::Null))
         .collect();
-    let workload = if app == App::Engine {
-        Workload::Engine
-    } else {
-        Workload::Control
-    };
-    let mut inits: Vec<Value> = deployment_init_containers(plan, region, workload)
+    if mounts_master_key && let Some(volume) = master_key_volume(ctx.plan) {
+        volumes.push(serde_json::to_value(volume).unwrap_or(Value::Null));
+    }
+    let mut inits: Vec<Value> = deployment_init_containers(ctx, app.workload())
         .iter()
         .map(|container| serde_json::to_value(container).unwrap_or(Value::Null))
         .collect();
-    // The chart mounts control's master key where it likes, so the wait step does not check it.
-    let mut wait = serde_json::to_value(wait_for_foundationdb(plan, false)).unwrap_or(Value::Null);
+    let mut wait = serde_json::to_value(wait_for_foundationdb(
+        ctx,
+        CopyPolicy::of(cluster_file),
+        mounts_master_key,
+    ))
+    .unwrap_or(Value::Null);
     // The wait step mounts /tmp from the pod; a chart may not have that volume, so it gets none.
     if let Some(mounts) = wait.get_mut("volumeMounts").and_then(Value::as_array_mut) {
         mounts.retain(|mount| mount["name"] != "tmp");
@@ -264,25 +329,24 @@ pub fn post_render(
         allow_plaintext_secrets: options.allow_plaintext_secrets,
     };
     let plan = plan(spec, &plan_options).map_err(PostRenderError::Invalid)?;
-    let region = match &options.region {
-        Some(id) => plan
-            .region_index(id)
-            .map_err(|message| PostRenderError::Region(format!("--region: {message}")))?,
-        None if plan.regions.len() == 1 => 0,
-        None => {
-            return Err(PostRenderError::Region(format!(
-                "the spec has {} regions; pass --region with the one this release is installed into ({})",
-                plan.regions.len(),
-                plan.region_ids()
-            )));
-        }
-    };
-    let (config_map, _) = cluster_file_source(&plan, region).ok_or_else(|| {
-        PostRenderError::Region(format!(
+    let region = plan
+        .select_region(options.region.as_deref())
+        .map_err(|error| {
+            PostRenderError::Region(match error {
+                RegionSelectError::Ambiguous { count, known } => format!(
+                    "the spec has {count} regions; pass --region with the one this release is installed into ({known})"
+                ),
+                error => format!("--region: {error}"),
+            })
+        })?;
+    if region.cluster_file.is_none() {
+        return Err(PostRenderError::Region(format!(
             "region {} has no FoundationDB cluster file yet (bootstrap phase 1): install the bootstrap region first, then pass --seed-connection-string",
-            plan.regions[region].id
-        ))
-    })?;
+            region.id
+        )));
+    }
+    let index = region.index;
+    let ctx = RegionCtx::new(&plan, region);
     let mut documents = parse_manifests(manifests).map_err(PostRenderError::Manifests)?;
     if documents.is_empty() {
         return Err(PostRenderError::Manifests(
@@ -290,6 +354,7 @@ pub fn post_render(
         ));
     }
     let mut patched = Vec::new();
+    let mut notes = Vec::new();
     // The engine first: control's audience is the mesh URL the engine ends up with.
     let mut audience: Option<String> = None;
     for (app, selector) in [
@@ -303,27 +368,27 @@ pub fn post_render(
             {
                 continue;
             }
-            patch(
-                document,
-                app,
-                &plan,
-                region,
-                &config_map,
-                audience.as_deref(),
-            );
-            patched.push(format!("{kind}/{name}"));
+            let label = format!("{kind}/{name}");
+            patch(document, &label, app, &ctx, audience.as_deref(), &mut notes);
+            patched.push(label.clone());
             if app == App::Engine
                 && audience.is_none()
                 && let Some(pod) = document.pointer_mut("/spec/template/spec")
                 && let Some(container) = app_container(pod, app)
             {
-                audience = env_value(container, &format!("{}MESH__URL", app.env_prefix()))
-                    .map(str::to_owned);
+                let name = format!("{}MESH__URL", app.env_prefix());
+                audience = env_value(container, &name).map(str::to_owned);
+                if audience.is_none() && env_entry(container, &name).is_some() {
+                    notes.push(format!(
+                        "{label}: {name} comes from a reference this tool cannot read; control's CONTROL_API_AUDIENCE must be exactly that value (the engine signs with it), so set it in the chart"
+                    ));
+                }
             }
         }
     }
     let existing: Vec<(String, String)> = documents.iter().map(identity).collect();
     let warnings = plan.warnings.clone();
+    let chart_apps: Vec<&str> = App::ALL.iter().map(|app| app.name()).collect();
     let rendered = render_plan(
         plan,
         &RenderOptions {
@@ -333,17 +398,16 @@ pub fn post_render(
         },
     );
     let mut appended = Vec::new();
-    if let Some(bundle) = rendered.regions.get(region) {
+    if let Some(bundle) = rendered.regions.get(index.index()) {
         for object in &bundle.objects {
             let app = object
                 .value
                 .pointer("/metadata/labels")
                 .and_then(|labels| labels.get(NAME))
                 .and_then(Value::as_str);
-            let owned_by_chart = matches!(
-                app,
-                Some("inferadb-engine" | "inferadb-control" | "inferadb")
-            );
+            // The chart owns the apps and what they share (the discovery RBAC).
+            let owned_by_chart = app.is_some_and(|app| chart_apps.contains(&app))
+                || (app == Some(INFERADB_APP) && object.name == DISCOVERY_ROLE);
             if object.kind == "Namespace"
                 || owned_by_chart
                 || existing.contains(&(object.kind.clone(), object.name.clone()))
@@ -359,5 +423,6 @@ pub fn post_render(
         patched,
         appended,
         warnings,
+        notes,
     })
 }

@@ -8,8 +8,8 @@ use crate::diagnostics::{Diagnostic, FieldPath};
 use crate::model::failure::{
     Alternative, Analysis, Datacenter, FdbRegion, Layout, Lost, Recovery, Scenario, Topology,
 };
-use crate::naming::fdb_cluster_name;
-use crate::plan::{Bootstrap, DatacenterKind, Plan, RegionRole};
+use crate::names::fdb_cluster_name;
+use crate::plan::{Bootstrap, DatacenterId, DatacenterKind, Plan, RegionRole};
 
 /// A topology and what survives the loss of each of its datacenters and regions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -51,23 +51,18 @@ impl Failures {
 
 /// The plan's topology as the failure model reads it; `complete` ignores bootstrap phase 1.
 fn topology(plan: &Plan, complete: bool) -> Topology {
-    let spec = &plan.spec;
-    let datacenter = |index: usize| {
-        let dc = &plan.datacenters[index];
-        let count = |n: i32| u32::try_from(n.max(0)).unwrap_or(0);
-        Datacenter {
-            id: dc.id.clone(),
-            region: plan.regions[dc.region].id.clone(),
-            log: count(dc.process_counts.log),
-            storage: count(dc.process_counts.storage),
-        }
+    let datacenter = |dc: &super::DatacenterPlan| Datacenter {
+        id: dc.id.clone(),
+        region: plan.regions[dc.region].id.clone(),
+        log: dc.process_counts.log,
+        storage: dc.process_counts.storage.unwrap_or(0),
     };
     if let (Bootstrap::PhaseOne { datacenter: boot }, false) = (&plan.bootstrap, complete) {
         return Topology {
             usable_regions: 1,
-            redundancy: spec.redundancy_mode,
+            redundancy: plan.fdb.redundancy_mode,
             satellite_mode: None,
-            datacenters: vec![datacenter(*boot)],
+            datacenters: vec![datacenter(&plan.datacenters[*boot])],
             regions: vec![FdbRegion {
                 primary: 0,
                 priority: 1,
@@ -77,23 +72,27 @@ fn topology(plan: &Plan, complete: bool) -> Topology {
     }
     Topology {
         usable_regions: if plan.fdb_regions.len() == 2 {
-            spec.fearless_dr.usable_regions
+            plan.fdb.usable_regions
         } else {
             1
         },
-        redundancy: spec.redundancy_mode,
-        satellite_mode: spec
-            .fearless_dr
+        redundancy: plan.fdb.redundancy_mode,
+        satellite_mode: plan
+            .fdb
             .satellite_redundancy_mode
             .filter(|_| plan.satellites_in_use()),
-        datacenters: (0..plan.datacenters.len()).map(datacenter).collect(),
+        datacenters: plan.datacenters.iter().map(datacenter).collect(),
         regions: plan
             .fdb_regions
             .iter()
             .map(|region| FdbRegion {
-                primary: region.primary.datacenter,
+                primary: region.primary.datacenter.index(),
                 priority: region.primary.fdb_priority,
-                satellites: region.satellites.iter().map(|s| s.datacenter).collect(),
+                satellites: region
+                    .satellites
+                    .iter()
+                    .map(|s| s.datacenter.index())
+                    .collect(),
             })
             .collect(),
     }
@@ -124,7 +123,7 @@ pub(crate) fn failures(plan: &Plan) -> Failures {
         ThirdSite {
             alternatives: complete.topology.with_third_site(
                 region.as_deref().unwrap_or("third-region"),
-                plan.spec.fearless_dr.satellite_logs_or_default(),
+                plan.fdb.satellite_logs,
             ),
             region,
         }
@@ -137,7 +136,9 @@ pub(crate) fn failures(plan: &Plan) -> Failures {
 }
 
 fn region_path(plan: &Plan, id: &str) -> FieldPath {
-    let index = plan.region_index(id).unwrap_or(0);
+    let index = plan
+        .region_named(id)
+        .map_or(0, |region| region.index.index());
     FieldPath::root().key("regions").index(index)
 }
 
@@ -224,10 +225,10 @@ pub(crate) fn warnings(plan: &Plan, failures: &Failures) -> Vec<Diagnostic> {
     }
     // Satellite sites: whether they hold the log tail or are only a fallback.
     for region in &plan.regions {
-        if region.role != RegionRole::Satellite || !plan.spec.fearless_dr.enabled {
+        if region.role != RegionRole::Satellite || !plan.fdb.fearless_dr {
             continue;
         }
-        let Some(mode) = plan.spec.fearless_dr.satellite_redundancy_mode else {
+        let Some(mode) = plan.fdb.satellite_redundancy_mode else {
             continue;
         };
         let path = region_path(plan, &region.id).key("fdb_role");
@@ -282,27 +283,26 @@ pub(crate) fn warnings(plan: &Plan, failures: &Failures) -> Vec<Diagnostic> {
 /// FDB@7.3.43:fdbclient/include/fdbclient/GenericManagementAPI.actor.h:447-468); the bootstrap
 /// datacenter holds every phase-1 coordinator.
 #[must_use]
-pub(crate) fn nodes_needed(plan: &Plan) -> Vec<(usize, u32, u32)> {
+pub(crate) fn nodes_needed(plan: &Plan) -> Vec<(DatacenterId, u32, u32)> {
     let complete = plan.failures.complete();
     let placement = complete.analysis.placement.as_ref().ok();
     let boot = plan
         .fdb_regions
         .first()
         .map(|region| region.primary.datacenter);
-    let phase_one = crate::model::coordinators::desired_count(plan.spec.redundancy_mode, 1);
+    let phase_one = crate::model::coordinators::desired_count(plan.fdb.redundancy_mode, 1);
     plan.datacenters
         .iter()
-        .enumerate()
-        .map(|(index, dc)| {
+        .map(|dc| {
+            let index = dc.index;
             let coordinators = placement
-                .and_then(|counts| counts.get(index))
+                .and_then(|counts| counts.get(index.index()))
                 .copied()
                 .unwrap_or(0);
             let copies = match dc.kind {
-                DatacenterKind::Primary => replicas(plan.spec.redundancy_mode),
+                DatacenterKind::Primary => replicas(plan.fdb.redundancy_mode),
                 DatacenterKind::Satellite => plan
-                    .spec
-                    .fearless_dr
+                    .fdb
                     .satellite_redundancy_mode
                     .map_or(1, |mode| mode.copies_per_datacenter()),
             };
@@ -421,15 +421,15 @@ pub(crate) fn action(plan: &Plan, topology: &Topology, scenario: &Scenario) -> S
                 .find(|dc| &dc.id == into)
                 .map(|dc| dc.region.clone())
                 .unwrap_or_default();
-            let command = match plan.region_index(&host) {
+            let command = match plan.region_named(&host) {
                 // Flags go after the plugin's command: kubectl refuses flags before a plugin
                 // name, and the command takes the usual ones
                 // (OP@v2.33.0:kubectl-fdb/cmd/recover_multi_region_cluster.go:61-139).
-                Ok(index) if plan.operator_version.major >= 2 => format!(
+                Ok(region) if plan.operator_version.major >= 2 => format!(
                     "`kubectl fdb recover-multi-region-cluster{} -n {} {}` (the kubectl-fdb plugin)",
-                    plan.kubectl_flags(index),
-                    plan.region_spec(index).namespace,
-                    fdb_cluster_name(&plan.spec.cluster_name, into),
+                    region.kubectl_flags(),
+                    region.namespace,
+                    fdb_cluster_name(&plan.cluster_name, into),
                 ),
                 _ => format!(
                     "the operator's procedure by hand in {host} (operator v{}'s kubectl-fdb plugin has no recover-multi-region-cluster)",

@@ -2,11 +2,11 @@
 //! and §6; FDB release-7.3 fdbclient/DatabaseConfiguration.cpp `isValid()`/`parse()`), and the
 //! operator's limits on names and process counts.
 
-use super::DatacenterPlan;
 use super::topology::{Topology, fearless_path, region_path, replicas};
+use super::{DatacenterPlan, RegionId};
 use crate::diagnostics::{Diagnostic, Diagnostics, FieldPath};
 use crate::model::coordinators::desired_count;
-use crate::naming::{FDB_CLUSTER_NAME_MAX, PROCESS_GROUP_ID_PREFIX_MAX};
+use crate::names::{FDB_CLUSTER_NAME_MAX, PROCESS_GROUP_ID_PREFIX_MAX};
 use infera_spec::{MultiRegionSpec, RedundancyMode, SatelliteRedundancyMode};
 use std::collections::BTreeMap;
 
@@ -31,7 +31,7 @@ pub(super) fn check_topology(
     let fearless = &spec.fearless_dr;
     let usable = fearless.usable_regions;
     let fdb_region_count = topology.fdb_regions.len();
-    let region_id = |index: usize| spec.regions[index].id.as_str();
+    let region_id = |index: RegionId| spec.regions[index].id.as_str();
 
     if !(1..=2).contains(&usable) {
         diagnostics.push(
@@ -145,7 +145,7 @@ pub(super) fn check_topology(
                     role_path,
                     format!(
                         "region {} has fdb_role: satellite, but fearless_dr.satellite_redundancy_mode is not set, so FoundationDB would never use it",
-                        region_id(host)
+                        region_id(RegionId::new(host))
                     ),
                 )
                 .with_help("set fearless_dr.satellite_redundancy_mode, e.g. one_satellite_double"),
@@ -206,7 +206,7 @@ pub(super) fn check_topology(
 /// Datacenter ids: unique, and short enough for `processGroupIDPrefix` and pod names (rules 5,
 /// 17, 23).
 fn check_datacenters(spec: &MultiRegionSpec, topology: &Topology, diagnostics: &mut Diagnostics) {
-    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut seen: BTreeMap<&str, RegionId> = BTreeMap::new();
     for datacenter in &topology.datacenters {
         let at = datacenter_path(spec, datacenter);
         if let Some(&other) = seen.get(datacenter.id.as_str()) {
@@ -276,8 +276,7 @@ fn check_process_capacity(
 
     let eligible = |datacenter: &DatacenterPlan| -> u32 {
         let counts = datacenter.process_counts;
-        u32::try_from(counts.storage.max(0)).unwrap_or(0)
-            + u32::try_from(counts.log.max(0)).unwrap_or(0)
+        counts.storage.unwrap_or(0).saturating_add(counts.log)
     };
     // Phase 1 (and a single-datacenter cluster): the bootstrap datacenter alone, usable_regions 1.
     if let Some(first) = topology.fdb_regions.first() {

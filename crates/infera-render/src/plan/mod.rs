@@ -3,7 +3,10 @@
 //! [`plan()`] checks a [`MultiRegionSpec`] against every rule (Kubernetes syntax, FoundationDB's
 //! region rules, the operator's limits) and, if there is no error, resolves it into a [`Plan`]:
 //! which region hosts which FoundationDB datacenter, FoundationDB priorities, satellites,
-//! process counts and the bootstrap phase. Rendering reads only the plan, so it cannot fail.
+//! process counts and the bootstrap phase; and every other input, resolved: per region its
+//! role, namespace, pod network, cluster-file source and apps ([`RegionPlan`]), and the settings
+//! of FoundationDB, engine, control, Tailscale and monitoring ([`model`]). Rendering reads only
+//! the plan, never the spec, so it cannot fail and never parses.
 //!
 //! # The region → datacenter mapping
 //!
@@ -31,15 +34,27 @@
 //! database configuration ([`Plan::configuring_datacenter`]) and what survives the loss of each
 //! datacenter and region ([`Plan::failures`], from [`crate::model`]).
 
-use crate::diagnostics::Diagnostics;
 pub mod failures;
 mod fdb_rules;
+pub mod ids;
+pub mod model;
 mod topology;
 
+pub use ids::{DatacenterId, FdbRegionId, RegionId};
+pub use model::{
+    AppSettings, Bootstrap, ClusterFile, ControlPlan, DatacenterKind, DatacenterPlan,
+    DatacenterRef, EnginePlan, FdbPods, FdbRegionPlan, FdbSettings, MonitoringPlan, ProcessCounts,
+    RegionPlan, RegionRole, TailscalePlan,
+};
+
+use crate::diagnostics::Diagnostics;
+use crate::names::{App, client_cluster_file_config_map, fdb_cluster_file_config_map};
+use crate::syntax::image::parse_image;
 use crate::syntax::version::Version;
 use crate::validate;
 use failures::Failures;
-use infera_spec::{MultiRegionSpec, Region};
+use infera_spec::MultiRegionSpec;
+use std::collections::BTreeMap;
 
 /// Options that change what a spec means without being part of it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -51,15 +66,18 @@ pub struct PlanOptions {
     pub allow_plaintext_secrets: bool,
 }
 
-/// A spec resolved into its FoundationDB topology, with the warnings found on the way.
+/// A spec resolved: its FoundationDB topology and every other input, with the warnings found
+/// on the way.
 #[derive(Clone, Debug)]
 pub struct Plan {
-    /// The spec the plan was made from.
-    pub spec: MultiRegionSpec,
+    /// `cluster_name`: the prefix of every FoundationDB object.
+    pub cluster_name: String,
     /// FoundationDB version.
     pub fdb_version: Version,
     /// Operator version.
     pub operator_version: Version,
+    /// The database-wide FoundationDB settings.
+    pub fdb: FdbSettings,
     /// Every region, in spec order.
     pub regions: Vec<RegionPlan>,
     /// The FoundationDB regions (one or two), the active one first.
@@ -70,30 +88,55 @@ pub struct Plan {
     pub coordinators: u32,
     /// Which bootstrap phase the output is for.
     pub bootstrap: Bootstrap,
-    /// Index into [`Plan::datacenters`] of the datacenter whose `FoundationDBCluster` changes
-    /// the database configuration; every other object has
-    /// `automationOptions.configureDatabase: false`. Each region's operator reconciles its own
-    /// objects and, holding the lock, configures the whole database toward its own object's
-    /// configuration (OP@v2.33.0:controllers/update_database_configuration.go:69-159); while
-    /// regions are applied one after another, two objects with different configurations would
-    /// undo each other's changes (fault_domains.md:109). It is the primary datacenter of the
-    /// first FDB region in the spec's `regions` list, which a planned switch (editing
-    /// `is_primary` and `priority` in place) does not change; in phase 1 the bootstrap
-    /// datacenter, the only object.
-    pub configuring_datacenter: usize,
+    /// The datacenter whose `FoundationDBCluster` changes the database configuration; every
+    /// other object has `automationOptions.configureDatabase: false`. Each region's operator
+    /// reconciles its own objects and, holding the lock, configures the whole database toward
+    /// its own object's configuration (OP@v2.33.0:controllers/update_database_configuration.go:69-159);
+    /// while regions are applied one after another, two objects with different configurations
+    /// would undo each other's changes (OP@v2.33.0:docs/manual/fault_domains.md:109). It is the
+    /// primary datacenter of the first FDB region in the spec's `regions` list, which a planned
+    /// switch (editing `is_primary` and `priority` in place) does not change; in phase 1 the
+    /// bootstrap datacenter, the only object.
+    pub configuring_datacenter: DatacenterId,
+    /// The engine, when enabled.
+    pub engine: Option<EnginePlan>,
+    /// Control, when enabled.
+    pub control: Option<ControlPlan>,
+    /// Tailscale, when enabled.
+    pub tailscale: Option<TailscalePlan>,
+    /// Monitoring.
+    pub monitoring: MonitoringPlan,
+    /// The spec's `labels`, added to every object.
+    pub labels: BTreeMap<String, String>,
     /// What survives the loss of each datacenter and region.
     pub failures: Failures,
     /// Warnings: the spec renders, but not everything does what the user may expect.
     pub warnings: Diagnostics,
 }
 
-impl Plan {
-    /// The spec's region at `index`.
-    #[must_use]
-    pub fn region_spec(&self, index: usize) -> &Region {
-        &self.spec.regions[index]
-    }
+/// Why a region could not be chosen.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegionSelectError {
+    /// No region has this id.
+    #[error("the spec has no region `{id}` (regions: {known})")]
+    Unknown {
+        /// The id asked for.
+        id: String,
+        /// The spec's region ids, comma-separated.
+        known: String,
+    },
+    /// None was asked for, and the spec has several.
+    #[error("the spec has {count} regions; name the one to use ({known})")]
+    Ambiguous {
+        /// How many regions the spec has.
+        count: usize,
+        /// The spec's region ids, comma-separated.
+        known: String,
+    },
+}
 
+impl Plan {
     /// The regions in rank order (preferred first).
     #[must_use]
     pub fn regions_by_rank(&self) -> Vec<&RegionPlan> {
@@ -104,7 +147,7 @@ impl Plan {
 
     /// The ids of the spec's regions, comma-separated, in spec order (for messages).
     #[must_use]
-    pub fn region_ids(&self) -> String {
+    pub fn known_regions(&self) -> String {
         let ids: Vec<&str> = self
             .regions
             .iter()
@@ -113,171 +156,90 @@ impl Plan {
         ids.join(", ")
     }
 
-    /// The position in [`Plan::regions`] of the region `id`.
+    /// The region `id`.
     ///
     /// # Errors
-    /// A message naming the regions the spec has, when it has no region `id`.
-    pub fn region_index(&self, id: &str) -> Result<usize, String> {
+    /// [`RegionSelectError::Unknown`] when the spec has no such region.
+    pub fn region_named(&self, id: &str) -> Result<&RegionPlan, RegionSelectError> {
         self.regions
             .iter()
-            .position(|region| region.id == id)
-            .ok_or_else(|| {
-                format!(
-                    "the spec has no region `{id}` (regions: {})",
-                    self.region_ids()
-                )
+            .find(|region| region.id == id)
+            .ok_or_else(|| RegionSelectError::Unknown {
+                id: id.to_owned(),
+                known: self.known_regions(),
             })
     }
 
-    /// Region indices in the order `APPLY.md` applies them: regions that host datacenters
-    /// first, each group by rank.
-    #[must_use]
-    pub fn apply_order(&self) -> Vec<usize> {
-        let mut order: Vec<usize> = self
-            .regions_by_rank()
-            .iter()
-            .map(|region| region.index)
-            .collect();
-        order.sort_by_key(|&index| {
-            (
-                self.regions[index].datacenters.is_empty(),
-                self.regions[index].rank,
-            )
-        });
-        order
+    /// The region `id`, or the only region when `id` is `None`: how every integration picks
+    /// the region it renders for.
+    ///
+    /// # Errors
+    /// [`RegionSelectError::Unknown`] for an unknown id, [`RegionSelectError::Ambiguous`] when no
+    /// id is given and the spec has several regions.
+    pub fn select_region(&self, id: Option<&str>) -> Result<&RegionPlan, RegionSelectError> {
+        match (id, self.regions.as_slice()) {
+            (Some(id), _) => self.region_named(id),
+            (None, [only]) => Ok(only),
+            (None, regions) => Err(RegionSelectError::Ambiguous {
+                count: regions.len(),
+                known: self.known_regions(),
+            }),
+        }
     }
 
-    /// The region's ` --kubeconfig <path> --context <context>` (each when set): what every
-    /// `kubectl` command for it, and kubectl plugins after their own name, take.
+    /// The regions in the order `APPLY.md` applies them: regions that host datacenters first,
+    /// each group by rank.
     #[must_use]
-    pub fn kubectl_flags(&self, region: usize) -> String {
-        let target = &self.region_spec(region).kubernetes;
-        let mut flags = String::new();
-        if let Some(path) = &target.config_path {
-            flags.push_str(&format!(" --kubeconfig {path}"));
-        }
-        if let Some(context) = &target.config_context {
-            flags.push_str(&format!(" --context {context}"));
-        }
-        flags
+    pub fn apply_order(&self) -> Vec<RegionId> {
+        let mut order: Vec<&RegionPlan> = self.regions_by_rank();
+        order.sort_by_key(|region| (region.datacenters.is_empty(), region.rank));
+        order.into_iter().map(|region| region.index).collect()
     }
 
-    /// The satellite redundancy mode, when any FDB region has satellites.
+    /// Whether any FDB region has satellites.
     #[must_use]
     pub fn satellites_in_use(&self) -> bool {
         self.fdb_regions
             .iter()
             .any(|region| !region.satellites.is_empty())
     }
-}
 
-/// One region of the spec, resolved.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RegionPlan {
-    /// Index in `spec.regions`.
-    pub index: usize,
-    /// Region id.
-    pub id: String,
-    /// Position by `priority`, 0 = preferred.
-    pub rank: usize,
-    /// What the region contributes to FoundationDB.
-    pub role: RegionRole,
-    /// Indices (into [`Plan::datacenters`]) of the datacenters this region hosts.
-    pub datacenters: Vec<usize>,
-    /// Zones of this region that host no FoundationDB datacenter (engine and control still spread
-    /// over every zone).
-    pub zones_without_fdb: Vec<String>,
-}
+    /// The active FDB region.
+    #[must_use]
+    pub fn active(&self) -> &FdbRegionPlan {
+        &self.fdb_regions[0]
+    }
 
-/// What a region contributes to FoundationDB.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RegionRole {
-    /// Hosts the FDB region at this index of [`Plan::fdb_regions`].
-    FdbRegion(usize),
-    /// Hosts a log-only satellite datacenter of both FDB regions.
-    Satellite,
-    /// Runs no FoundationDB process.
-    Client,
-}
+    /// The region that hosts datacenter `datacenter`.
+    #[must_use]
+    pub fn region_of(&self, datacenter: DatacenterId) -> &RegionPlan {
+        &self.regions[self.datacenters[datacenter].region]
+    }
 
-/// One FoundationDB region: a primary datacenter and its satellites.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FdbRegionPlan {
-    /// Index of the hosting region in `spec.regions`.
-    pub region: usize,
-    /// Whether this is the active region (the `is_primary` region).
-    pub active: bool,
-    /// The region's primary datacenter and its FDB priority.
-    pub primary: DatacenterRef,
-    /// Satellite datacenters in preference order, with their FDB priorities.
-    pub satellites: Vec<DatacenterRef>,
-}
+    /// The datacenters this output holds objects of, in plan order.
+    pub fn rendered_datacenters(&self) -> impl Iterator<Item = &DatacenterPlan> {
+        self.datacenters
+            .iter()
+            .filter(|datacenter| datacenter.rendered)
+    }
 
-/// A datacenter as listed in an FDB region, with its FoundationDB priority.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DatacenterRef {
-    /// Index into [`Plan::datacenters`].
-    pub datacenter: usize,
-    /// FoundationDB priority (higher wins).
-    pub fdb_priority: i32,
-}
+    /// Whether app `app` is enabled (rendered wherever there is a cluster file).
+    #[must_use]
+    pub fn app_enabled(&self, app: App) -> bool {
+        match app {
+            App::Engine => self.engine.is_some(),
+            App::Control => self.control.is_some(),
+        }
+    }
 
-/// Whether a datacenter holds a replica or only transaction logs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DatacenterKind {
-    /// An FDB region's primary datacenter: a full replica.
-    Primary,
-    /// A satellite: transaction logs only.
-    Satellite,
-}
-
-/// One FoundationDB datacenter: one `FoundationDBCluster` object.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DatacenterPlan {
-    /// Datacenter id (`dataCenter`, FoundationDB's `dcid`): a zone name or a region id.
-    pub id: String,
-    /// Index of the hosting region in `spec.regions`.
-    pub region: usize,
-    /// Primary or satellite.
-    pub kind: DatacenterKind,
-    /// The zone the datacenter's pods are pinned to, if any.
-    pub zone: Option<String>,
-    /// `metadata.name` of its `FoundationDBCluster`.
-    pub resource_name: String,
-    /// `processGroupIDPrefix` (unique per datacenter).
-    pub process_group_id_prefix: String,
-    /// Process counts; `-1` means none of that class.
-    pub process_counts: DatacenterProcessCounts,
-}
-
-/// Process counts of a datacenter, as the operator's `processCounts` (`-1` = none).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DatacenterProcessCounts {
-    /// Storage processes (`-1` in satellites).
-    pub storage: i32,
-    /// Log processes.
-    pub log: i32,
-    /// Stateless processes (`-1` in satellites).
-    pub stateless: i32,
-}
-
-/// Which objects the output holds (fdb-multi-region.md §2.4: a multi-datacenter cluster is
-/// bootstrapped in two phases).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Bootstrap {
-    /// One datacenter: nothing to seed.
-    SingleDatacenter,
-    /// No seed yet: only this datacenter is rendered, with a single-datacenter region config and
-    /// `usable_regions: 1`. Its `status.connectionString` is the seed for phase 2.
-    PhaseOne {
-        /// Index into [`Plan::datacenters`] of the bootstrap datacenter.
-        datacenter: usize,
-    },
-    /// Every datacenter, each joining through the seed connection string.
-    Seeded {
-        /// The connection string of the phase-1 datacenter.
-        connection_string: String,
-    },
+    /// The replicas, image and resources of app `app`, when enabled.
+    #[must_use]
+    pub fn app_settings(&self, app: App) -> Option<&AppSettings> {
+        match app {
+            App::Engine => self.engine.as_ref().map(|engine| &engine.app),
+            App::Control => self.control.as_ref().map(|control| &control.app),
+        }
+    }
 }
 
 /// Checks every rule and resolves the spec into a [`Plan`].
@@ -293,7 +255,7 @@ pub enum Bootstrap {
 ///
 /// let plan = plan(&spec, &PlanOptions::default()).expect("valid");
 /// assert_eq!(plan.fdb_regions.len(), 2);
-/// assert_eq!(plan.fdb_regions[0].primary.fdb_priority, 1); // us-west-1 is active
+/// assert_eq!(plan.active().primary.fdb_priority, 1); // us-west-1 is active
 /// assert!(plan.warnings.iter().any(|w| w.path.to_string() == "fearless_dr.usable_regions"));
 /// ```
 ///
@@ -319,21 +281,128 @@ pub fn plan(spec: &MultiRegionSpec, options: &PlanOptions) -> Result<Plan, Diagn
         return Err(diagnostics);
     };
     let mut plan = Plan {
-        spec: spec.clone(),
+        cluster_name: spec.cluster_name.clone(),
         fdb_version,
         operator_version,
+        fdb: FdbSettings {
+            redundancy_mode: spec.redundancy_mode,
+            storage_engine: spec.storage_engine,
+            volume_size: spec.volume_size.as_str().to_owned(),
+            fearless_dr: spec.fearless_dr.enabled,
+            usable_regions: spec.fearless_dr.usable_regions,
+            satellite_logs: spec.fearless_dr.satellite_logs_or_default(),
+            satellite_redundancy_mode: spec.fearless_dr.satellite_redundancy_mode,
+        },
         regions: topology.regions,
         fdb_regions: topology.fdb_regions,
         datacenters: topology.datacenters,
         coordinators: topology.coordinators,
         bootstrap: topology.bootstrap,
         configuring_datacenter: topology.configuring_datacenter,
+        engine: spec.engine.enabled.then(|| EnginePlan {
+            app: AppSettings {
+                replicas: replicas(spec.engine.replicas),
+                image: spec.engine.image.clone(),
+                image_pull_policy: spec.engine.image_pull_policy,
+                resources: spec.engine.resources.clone(),
+            },
+            identity_secret: spec.engine.identity_secret.clone(),
+        }),
+        control: spec.control.enabled.then(|| ControlPlan {
+            app: AppSettings {
+                replicas: replicas(spec.control.replicas),
+                image: spec.control.image.clone(),
+                image_pull_policy: spec.control.image_pull_policy,
+                resources: spec.control.resources.clone(),
+            },
+            master_key_secret: spec.control.master_key_secret.clone(),
+            webauthn: spec.control.webauthn.clone(),
+        }),
+        tailscale: spec.tailscale.enabled.then(|| tailscale_plan(spec)),
+        monitoring: MonitoringPlan {
+            scrape: spec.monitoring.enabled,
+            monitors: spec.monitoring.enabled && spec.monitoring.create_service_monitors,
+        },
+        labels: spec.labels.clone(),
         failures: Failures::default(),
         warnings: diagnostics,
     };
+    resolve_workloads(&mut plan);
     plan.failures = failures::failures(&plan);
     for warning in failures::warnings(&plan, &plan.failures) {
         plan.warnings.push(warning);
     }
     Ok(plan)
+}
+
+/// A validated replica count (at most `validate::limits::MAX_REPLICAS`) as Kubernetes takes it.
+fn replicas(count: u32) -> i32 {
+    i32::try_from(count).unwrap_or(i32::MAX)
+}
+
+/// The first Tailscale release whose containerboot serves `/healthz` (`TS_ENABLE_HEALTH_CHECK`,
+/// `TS_LOCAL_ADDR_PORT`) and writes Events to its Pod
+/// (tailscale@v1.78.3:kube/kubeclient/client.go:407-440; neither exists at v1.76.0).
+pub const CONTAINERBOOT_1_78: Version = Version::new(1, 78, 0);
+
+fn tailscale_plan(spec: &MultiRegionSpec) -> TailscalePlan {
+    let tailscale = &spec.tailscale;
+    let version = parse_image(&tailscale.image)
+        .ok()
+        .and_then(|image| Version::parse(image.tag?.strip_prefix('v')?));
+    TailscalePlan {
+        image: tailscale.image.clone(),
+        version,
+        containerboot_1_78: version.is_some_and(|version| version >= CONTAINERBOOT_1_78),
+        credentials: tailscale.credentials,
+        secret_name: tailscale.secret_name.clone(),
+        secret_key: tailscale.secret_key.clone(),
+        router_replicas: replicas(tailscale.router_replicas),
+        inline_oauth_secret: tailscale.auth_key.clone().filter(|key| !key.is_empty()),
+    }
+}
+
+/// Which datacenters this output holds, and per region where engine and control read the
+/// cluster file from and so whether they run there: the operator's ConfigMap where the region
+/// runs a rendered datacenter; infera-render's own, holding the connection string, in a region
+/// without datacenters once the connection string is known; otherwise none (the apps follow
+/// once the database exists).
+fn resolve_workloads(plan: &mut Plan) {
+    let phase_one = match plan.bootstrap {
+        Bootstrap::PhaseOne { datacenter } => Some(datacenter),
+        Bootstrap::SingleDatacenter | Bootstrap::Seeded { .. } => None,
+    };
+    for datacenter in &mut plan.datacenters {
+        datacenter.rendered = phase_one.is_none_or(|boot| boot == datacenter.index);
+    }
+    for index in 0..plan.regions.len() {
+        let region = &plan.regions[index];
+        let rendered = region
+            .datacenters
+            .iter()
+            .find(|&&dc| plan.datacenters[dc].rendered);
+        let cluster_file = match (rendered, &plan.bootstrap) {
+            (Some(&dc), _) => Some(ClusterFile::Operator {
+                config_map: fdb_cluster_file_config_map(&plan.datacenters[dc].resource_name),
+            }),
+            (None, Bootstrap::Seeded { connection_string }) if region.datacenters.is_empty() => {
+                Some(ClusterFile::Ours {
+                    config_map: client_cluster_file_config_map(&plan.cluster_name),
+                    connection_string: connection_string.clone(),
+                })
+            }
+            (None, _) => None,
+        };
+        let apps = if cluster_file.is_some() {
+            App::ALL
+                .into_iter()
+                .filter(|&app| plan.app_enabled(app))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let region = &mut plan.regions[index];
+        region.cluster_file = cluster_file;
+        region.apps = apps;
+    }
 }

@@ -3,12 +3,12 @@
 
 use super::fdb_rules::check_topology;
 use super::{
-    Bootstrap, DatacenterKind, DatacenterPlan, DatacenterProcessCounts, DatacenterRef,
-    FdbRegionPlan, PlanOptions, RegionPlan, RegionRole,
+    Bootstrap, DatacenterId, DatacenterKind, DatacenterPlan, DatacenterRef, FdbPods, FdbRegionId,
+    FdbRegionPlan, PlanOptions, ProcessCounts, RegionId, RegionPlan, RegionRole,
 };
 use crate::diagnostics::{Diagnostic, Diagnostics, FieldPath};
 use crate::model::coordinators::desired_count;
-use crate::naming::fdb_cluster_name;
+use crate::names::fdb_cluster_name;
 use infera_spec::{FdbRole, MultiRegionSpec, RedundancyMode, SatelliteRedundancyMode};
 use std::collections::BTreeMap;
 
@@ -19,7 +19,7 @@ pub struct Topology {
     pub datacenters: Vec<DatacenterPlan>,
     pub coordinators: u32,
     pub bootstrap: Bootstrap,
-    pub configuring_datacenter: usize,
+    pub configuring_datacenter: DatacenterId,
 }
 
 /// The FoundationDB priority of an FDB region's primary datacenter (higher wins). The active
@@ -39,8 +39,8 @@ fn primary_priority(position: usize, usable_regions: u32) -> i32 {
     }
 }
 
-pub(super) fn region_path(index: usize) -> FieldPath {
-    FieldPath::root().key("regions").index(index)
+pub(super) fn region_path(index: impl Into<usize>) -> FieldPath {
+    FieldPath::root().key("regions").index(index.into())
 }
 
 pub(super) fn fearless_path(key: &str) -> FieldPath {
@@ -106,17 +106,16 @@ pub fn resolve(
     for &host in &fdb_region_hosts {
         let region = &spec.regions[host];
         let counts = region.process_counts;
-        let to_i32 = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
         let primary_dc = push_datacenter(
             spec,
             &mut datacenters,
             host,
             DatacenterKind::Primary,
             region.zones.first().cloned(),
-            DatacenterProcessCounts {
-                storage: to_i32(counts.storage),
-                log: to_i32(counts.log),
-                stateless: to_i32(counts.stateless),
+            ProcessCounts {
+                storage: Some(counts.storage),
+                log: counts.log,
+                stateless: Some(counts.stateless),
             },
         );
         region_datacenters.entry(host).or_default().push(primary_dc);
@@ -174,15 +173,15 @@ pub fn resolve(
             .into_iter()
             .enumerate()
             .map(|(n, datacenter)| DatacenterRef {
-                datacenter,
+                datacenter: DatacenterId::new(datacenter),
                 fdb_priority: i32::try_from(total - n).unwrap_or(1),
             })
             .collect();
         fdb_regions.push(FdbRegionPlan {
-            region: host,
+            region: RegionId::new(host),
             active: position == 0,
             primary: DatacenterRef {
-                datacenter: primaries[position],
+                datacenter: DatacenterId::new(primaries[position]),
                 fdb_priority: primary_priority(position, spec.fearless_dr.usable_regions),
             },
             satellites,
@@ -193,20 +192,50 @@ pub fn resolve(
         .regions
         .iter()
         .enumerate()
-        .map(|(index, region)| RegionPlan {
-            index,
-            id: region.id.clone(),
-            rank: rank[index],
-            role: match roles[index] {
-                Role::Fdb => fdb_region_hosts
-                    .iter()
-                    .position(|&host| host == index)
-                    .map_or(RegionRole::Client, RegionRole::FdbRegion),
-                Role::Satellite => RegionRole::Satellite,
-                Role::Client => RegionRole::Client,
-            },
-            datacenters: region_datacenters.remove(&index).unwrap_or_default(),
-            zones_without_fdb: zones_without_fdb.remove(&index).unwrap_or_default(),
+        .map(|(index, region)| {
+            let fdb_region = fdb_region_hosts
+                .iter()
+                .position(|&host| host == index)
+                .filter(|_| roles[index] == Role::Fdb);
+            RegionPlan {
+                index: RegionId::new(index),
+                id: region.id.clone(),
+                name: region.display_name().to_owned(),
+                priority: region.priority,
+                rank: rank[index],
+                is_primary: region.is_primary,
+                role: match (roles[index], fdb_region) {
+                    (Role::Fdb, Some(0)) => RegionRole::Active,
+                    (Role::Fdb, Some(_)) => RegionRole::Dr,
+                    (Role::Satellite, _) => RegionRole::Satellite,
+                    (Role::Fdb | Role::Client, _) => RegionRole::Client,
+                },
+                fdb_region: fdb_region.map(FdbRegionId::new),
+                namespace: region.namespace.clone(),
+                kubernetes: region.kubernetes.clone(),
+                // Validated: a CIDR without host bits.
+                pod_network: region
+                    .pod_cidr
+                    .as_deref()
+                    .and_then(|cidr| cidr.parse::<ipnet::IpNet>().ok())
+                    .map(|network| network.trunc()),
+                zones: region.zones.clone(),
+                datacenters: region_datacenters
+                    .remove(&index)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(DatacenterId::new)
+                    .collect(),
+                zones_without_fdb: zones_without_fdb.remove(&index).unwrap_or_default(),
+                fdb_pods: FdbPods {
+                    resources: region.resources.clone(),
+                    storage_class: region.storage_class.clone(),
+                    node_selector: region.node_selector.clone(),
+                    tolerations: region.tolerations.clone(),
+                },
+                cluster_file: None,
+                apps: Vec::new(),
+            }
         })
         .collect();
 
@@ -227,14 +256,14 @@ pub fn resolve(
         Some(connection_string) => Bootstrap::Seeded { connection_string },
         None if datacenters.len() == 1 => Bootstrap::SingleDatacenter,
         None => Bootstrap::PhaseOne {
-            datacenter: primaries[0],
+            datacenter: DatacenterId::new(primaries[0]),
         },
     };
     let topology = Topology {
         coordinators: desired_count(spec.redundancy_mode, spec.fearless_dr.usable_regions),
         configuring_datacenter: match bootstrap {
             Bootstrap::PhaseOne { datacenter } => datacenter,
-            _ => configuring_datacenter,
+            _ => DatacenterId::new(configuring_datacenter),
         },
         bootstrap,
         regions,
@@ -341,7 +370,7 @@ fn too_many_regions(
     .with_help("set fdb_role: satellite (a log-only site used by both regions) or fdb_role: client (no FoundationDB data) on all but two regions")
 }
 
-fn satellite_counts(spec: &MultiRegionSpec) -> DatacenterProcessCounts {
+fn satellite_counts(spec: &MultiRegionSpec) -> ProcessCounts {
     let copies = spec
         .fearless_dr
         .satellite_redundancy_mode
@@ -350,10 +379,10 @@ fn satellite_counts(spec: &MultiRegionSpec) -> DatacenterProcessCounts {
     // Log-only: storage and stateless processes in a satellite break `configure` ("All storage
     // servers must be in one of the known regions", fdb-multi-region.md §1.3, §6 rule 14). One
     // spare log, as the operator's default (`1 + satellite_logs`, §2.3).
-    DatacenterProcessCounts {
-        storage: -1,
-        log: i32::try_from(logs.saturating_add(1)).unwrap_or(i32::MAX),
-        stateless: -1,
+    ProcessCounts {
+        storage: None,
+        log: logs.saturating_add(1),
+        stateless: None,
     }
 }
 
@@ -363,19 +392,21 @@ fn push_datacenter(
     region: usize,
     kind: DatacenterKind,
     zone: Option<String>,
-    process_counts: DatacenterProcessCounts,
+    process_counts: ProcessCounts,
 ) -> usize {
     let id = zone
         .clone()
         .unwrap_or_else(|| spec.regions[region].id.clone());
     datacenters.push(DatacenterPlan {
+        index: DatacenterId::new(datacenters.len()),
         resource_name: fdb_cluster_name(&spec.cluster_name, &id),
         process_group_id_prefix: id.clone(),
         id,
-        region,
+        region: RegionId::new(region),
         kind,
         zone,
         process_counts,
+        rendered: true,
     });
     datacenters.len() - 1
 }

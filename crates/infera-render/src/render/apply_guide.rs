@@ -2,26 +2,30 @@
 //! bootstrap phases (docs/fdb-multi-region.md §2.4).
 
 use super::crds::{CRD_PLURALS, crd_url};
-use super::fdb_cluster::rendered_datacenters;
-use super::inferadb::rendered_apps;
-use super::tailscale_names::{ROUTER_NAME, Workload, credential_secret, router_tag};
 use super::{RegionBundle, RenderOptions};
-use crate::plan::{Bootstrap, Plan, RegionRole};
+use crate::names::tailscale::{ROUTER_NAME, Workload, router_tag};
+use crate::plan::{Bootstrap, DatacenterId, Plan, RegionPlan, RegionRole};
 use infera_spec::TailscaleCredentials;
 use std::fmt::Write;
 
 /// `kubectl` with the region's context (and kubeconfig, when the spec names one).
-pub(crate) fn kubectl(plan: &Plan, region: usize) -> String {
-    format!("kubectl{}", plan.kubectl_flags(region))
+pub(crate) fn kubectl(region: &RegionPlan) -> String {
+    format!("kubectl{}", region.kubectl_flags())
 }
 
 /// The command that prints a datacenter's connection string.
-pub(crate) fn connection_string_command(plan: &Plan, region: usize, resource_name: &str) -> String {
+pub(crate) fn connection_string_command(region: &RegionPlan, resource_name: &str) -> String {
     format!(
         "{} -n {} get foundationdbcluster {resource_name} -o jsonpath='{{.status.connectionString}}'",
-        kubectl(plan, region),
-        plan.region_spec(region).namespace
+        kubectl(region),
+        region.namespace
     )
+}
+
+/// [`connection_string_command`] for datacenter `datacenter`.
+fn datacenter_connection_string(plan: &Plan, datacenter: DatacenterId) -> String {
+    let dc = &plan.datacenters[datacenter];
+    connection_string_command(&plan.regions[dc.region], &dc.resource_name)
 }
 
 fn fence(out: &mut String, lines: &[String]) {
@@ -38,20 +42,17 @@ fn region_steps(
     plan: &Plan,
     options: &RenderOptions,
     bundle: &RegionBundle,
-    index: usize,
-    rendered: &[usize],
+    region: &RegionPlan,
 ) {
-    let region = &plan.regions[index];
-    let spec_region = plan.region_spec(index);
-    let kubectl = kubectl(plan, index);
-    let context = spec_region
+    let kubectl = kubectl(region);
+    let context = region
         .kubernetes
         .config_context
         .as_deref()
         .unwrap_or("the current context");
     let role = match region.role {
-        RegionRole::FdbRegion(0) => "active FoundationDB region",
-        RegionRole::FdbRegion(_) => "DR FoundationDB region",
+        RegionRole::Active => "active FoundationDB region",
+        RegionRole::Dr => "DR FoundationDB region",
         RegionRole::Satellite => "satellite site",
         RegionRole::Client => "client region",
     };
@@ -90,11 +91,11 @@ fn region_steps(
             );
         }
     }
-    let datacenters: Vec<usize> = region
+    let datacenters: Vec<DatacenterId> = region
         .datacenters
         .iter()
         .copied()
-        .filter(|index| rendered.contains(index))
+        .filter(|&index| plan.datacenters[index].rendered)
         .collect();
     let mut parts = vec!["the namespace".to_owned()];
     if runs_operator {
@@ -107,7 +108,7 @@ fn region_steps(
             .collect();
         parts.push(format!("FoundationDBCluster {}", names.join(", ")));
     }
-    for app in rendered_apps(plan, index) {
+    for app in &region.apps {
         parts.push(app.name().to_owned());
     }
     if bundle
@@ -121,8 +122,8 @@ fn region_steps(
     if runs_operator && datacenters.is_empty() {
         contents.push_str("; its datacenters come in phase 2");
     }
-    let enabled_apps = plan.spec.engine.enabled || plan.spec.control.enabled;
-    if enabled_apps && rendered_apps(plan, index).is_empty() {
+    let enabled_apps = plan.engine.is_some() || plan.control.is_some();
+    if enabled_apps && region.apps.is_empty() {
         contents.push_str("; engine and control follow once the connection string is known");
     }
     let _ = writeln!(
@@ -149,21 +150,23 @@ fn region_steps(
 /// datacenter's `FoundationDBCluster` (`status.generations.reconciled == metadata.generation`),
 /// as upstream's own scripts wait (OP@v2.33.0:config/tests/multi_dc/functions.bash:13-35);
 /// `status.health.available` is true long before the staged configuration change ends.
-pub(crate) fn reconciled_wait(plan: &Plan, datacenter: usize) -> String {
+pub(crate) fn reconciled_wait(plan: &Plan, datacenter: DatacenterId) -> String {
     let dc = &plan.datacenters[datacenter];
+    let region = &plan.regions[dc.region];
     format!(
         "until {} -n {} get foundationdbcluster {name} -o jsonpath='{{.metadata.generation}} {{.status.generations.reconciled}}' | awk '{{ ok = ($1 != \"\" && $1 == $2) }} END {{ exit !ok }}'; do echo 'waiting for {name} to reconcile'; sleep 15; done",
-        kubectl(plan, dc.region),
-        plan.region_spec(dc.region).namespace,
+        kubectl(region),
+        region.namespace,
         name = dc.resource_name,
     )
 }
 
 /// `fdbcli --exec '<command>'` in a storage pod of `datacenter`.
-fn fdbcli(plan: &Plan, datacenter: usize, command: &str) -> String {
+fn fdbcli(plan: &Plan, datacenter: DatacenterId, command: &str) -> String {
     let dc = &plan.datacenters[datacenter];
-    let kubectl = kubectl(plan, dc.region);
-    let namespace = &plan.region_spec(dc.region).namespace;
+    let region = &plan.regions[dc.region];
+    let kubectl = kubectl(region);
+    let namespace = &region.namespace;
     format!(
         "{kubectl} -n {namespace} exec $({kubectl} -n {namespace} get pod -l foundationdb.org/fdb-cluster-name={},foundationdb.org/fdb-process-class=storage -o name | head -n 1) -c foundationdb -- fdbcli --exec '{command}'",
         dc.resource_name
@@ -175,7 +178,7 @@ fn fdbcli(plan: &Plan, datacenter: usize, command: &str) -> String {
 fn status_json_command(plan: &Plan) -> String {
     format!(
         "{} > status.json",
-        fdbcli(plan, plan.fdb_regions[0].primary.datacenter, "status json")
+        fdbcli(plan, plan.active().primary.datacenter, "status json")
     )
 }
 
@@ -203,7 +206,7 @@ pub(crate) const COORDINATOR_SPLIT_FILTER: &str = "[.cluster.processes[] | selec
 /// After phase 2: wait until every object is reconciled, then check FoundationDB's own view.
 fn staged_change_check(out: &mut String, plan: &Plan) {
     out.push_str("## Then: wait for the staged change\n\n");
-    if plan.fdb_regions.len() == 2 && plan.spec.fearless_dr.usable_regions == 2 {
+    if plan.fdb_regions.len() == 2 && plan.fdb.usable_regions == 2 {
         out.push_str("The operator now changes the database configuration step by step (it adds the other region at priority -1, raises `usable_regions` to 2, waits until the data is copied there, then sets its final priority) and moves the coordinators. The failure scenarios below hold only once this has finished.\n\n");
     } else {
         out.push_str("The operator now adds the other datacenters to the database configuration. The failure scenarios below hold only once this has finished.\n\n");
@@ -251,12 +254,10 @@ fn staged_change_check(out: &mut String, plan: &Plan) {
 
 /// The regions without an FDB datacenter that run engine or control: their cluster file is the
 /// ConfigMap infera-render writes from the connection string it was given.
-fn client_regions_with_apps(plan: &Plan) -> Vec<usize> {
+fn client_regions_with_apps(plan: &Plan) -> Vec<&RegionPlan> {
     plan.regions
         .iter()
-        .filter(|region| matches!(region.role, RegionRole::Client))
-        .map(|region| region.index)
-        .filter(|&index| !rendered_apps(plan, index).is_empty())
+        .filter(|region| region.role == RegionRole::Client && !region.apps.is_empty())
         .collect()
 }
 
@@ -271,14 +272,9 @@ fn client_region_refresh(out: &mut String, plan: &Plan, spec_path: &str) {
     }
     let ids: Vec<String> = clients
         .iter()
-        .map(|&index| format!("`{}`", plan.regions[index].id))
+        .map(|region| format!("`{}`", region.id))
         .collect();
-    let configuring = &plan.datacenters[plan.configuring_datacenter];
-    out.push_str(
-        "## Then: give the client regions the current connection string
-
-",
-    );
+    out.push_str("## Then: give the client regions the current connection string\n\n");
     let (subject, runs, its) = if ids.len() == 1 {
         ("The client region", "runs", "its")
     } else {
@@ -291,13 +287,13 @@ fn client_region_refresh(out: &mut String, plan: &Plan, spec_path: &str) {
     );
     let mut lines = vec![format!(
         "infera-render render -f {spec_path} -o <this folder> --seed-connection-string \"$({})\"",
-        connection_string_command(plan, configuring.region, &configuring.resource_name)
+        datacenter_connection_string(plan, plan.configuring_datacenter)
     )];
-    for &index in &clients {
+    for region in &clients {
         lines.push(format!(
             "{} apply --server-side -k {}/",
-            kubectl(plan, index),
-            plan.regions[index].id
+            kubectl(region),
+            region.id
         ));
     }
     fence(out, &lines);
@@ -324,17 +320,12 @@ enum Source {
 }
 
 /// The Secrets region `region` needs (never rendered: they are referenced).
-fn prerequisites_of(plan: &Plan, region: usize) -> Vec<Prerequisite> {
-    let spec = &plan.spec;
-    let tailscale = &spec.tailscale;
-    let hosts_fdb = !plan.regions[region].datacenters.is_empty();
-    let id = &plan.regions[region].id;
+fn prerequisites_of(plan: &Plan, region: &RegionPlan) -> Vec<Prerequisite> {
+    let hosts_fdb = !region.datacenters.is_empty();
+    let id = &region.id;
     let mut out = Vec::new();
-    if tailscale.enabled {
-        let inline = tailscale
-            .auth_key
-            .as_ref()
-            .is_some_and(|key| !key.is_empty());
+    if let Some(tailscale) = &plan.tailscale {
+        let inline = tailscale.inline_oauth_secret.is_some();
         match tailscale.credentials {
             TailscaleCredentials::PerWorkloadKeys => {
                 for workload in Workload::ALL {
@@ -349,12 +340,12 @@ fn prerequisites_of(plan: &Plan, region: usize) -> Vec<Prerequisite> {
                             "TS_FDB_EPHEMERAL",
                             "the operator and stateless FoundationDB pods",
                         ),
-                        Workload::Engine => (spec.engine.enabled, "TS_ENGINE", "the engine pods"),
+                        Workload::Engine => (plan.engine.is_some(), "TS_ENGINE", "the engine pods"),
                         Workload::Control => {
-                            (spec.control.enabled, "TS_CONTROL", "the control pods")
+                            (plan.control.is_some(), "TS_CONTROL", "the control pods")
                         }
                         Workload::Router => (
-                            plan.region_spec(region).pod_cidr.is_some(),
+                            region.pod_network.is_some(),
                             "TS_ROUTER",
                             "the region's subnet router: a different key in every region",
                         ),
@@ -362,7 +353,7 @@ fn prerequisites_of(plan: &Plan, region: usize) -> Vec<Prerequisite> {
                     if !used {
                         continue;
                     }
-                    let (name, key) = credential_secret(plan, workload);
+                    let (name, key) = tailscale.credential_secret(workload);
                     let kind = if workload.ephemeral() {
                         "reusable, ephemeral"
                     } else {
@@ -383,7 +374,7 @@ fn prerequisites_of(plan: &Plan, region: usize) -> Vec<Prerequisite> {
                 }
             }
             TailscaleCredentials::OauthClient if !inline => {
-                let (name, key) = credential_secret(plan, Workload::Fdb);
+                let (name, key) = tailscale.credential_secret(Workload::Fdb);
                 out.push(Prerequisite {
                     name,
                     key,
@@ -398,22 +389,22 @@ fn prerequisites_of(plan: &Plan, region: usize) -> Vec<Prerequisite> {
     // are listed from the start: made once, from the same files.
     let key_files = [
         (
-            spec.engine.enabled,
-            &spec.engine.identity_secret,
+            plan.engine.as_ref().map(|engine| &engine.identity_secret),
             "the engine's Ed25519 signing key, PEM (`PRIVATE KEY`): every engine pod signs its tokens for control with it and serves it in its JWKS, so it must be the same in every replica and every region (the engine pods do not start without it)",
             "engine-identity.pem",
             "openssl genpkey -algorithm ed25519 -out engine-identity.pem",
         ),
         (
-            spec.control.enabled,
-            &spec.control.master_key_secret,
+            plan.control
+                .as_ref()
+                .map(|control| &control.master_key_secret),
             "control's master key: exactly 32 random bytes (not text, not base64: control rejects any other length, and the wait step refuses to start control with one), byte-identical in every region, because it encrypts the private keys control keeps in the shared database; keep a copy, without it those keys are lost",
             "master.key",
             "head -c 32 /dev/urandom > master.key",
         ),
     ];
-    for (enabled, secret, what, file, make) in key_files {
-        if enabled {
+    for (secret, what, file, make) in key_files {
+        if let Some(secret) = secret {
             out.push(Prerequisite {
                 name: secret.name.clone(),
                 key: secret.key.clone(),
@@ -427,13 +418,13 @@ fn prerequisites_of(plan: &Plan, region: usize) -> Vec<Prerequisite> {
 
 /// The Secrets to create before applying, per region, and the tailnet policy.
 fn prerequisites(out: &mut String, plan: &Plan) {
-    let tailscale = &plan.spec.tailscale;
-    let per_region: Vec<(usize, Vec<Prerequisite>)> = plan
+    let tailscale = plan.tailscale.as_ref();
+    let per_region: Vec<(&RegionPlan, Vec<Prerequisite>)> = plan
         .regions
         .iter()
-        .map(|region| (region.index, prerequisites_of(plan, region.index)))
+        .map(|region| (region, prerequisites_of(plan, region)))
         .collect();
-    if per_region.iter().all(|(_, list)| list.is_empty()) && !tailscale.enabled {
+    if per_region.iter().all(|(_, list)| list.is_empty()) && tailscale.is_none() {
         return;
     }
     out.push_str("## Before you start\n\n");
@@ -495,12 +486,12 @@ fn prerequisites(out: &mut String, plan: &Plan) {
             fence(out, &lines);
         }
         let mut lines = Vec::new();
-        for (index, list) in &per_region {
+        for (region, list) in &per_region {
             if list.is_empty() {
                 continue;
             }
-            let kubectl = kubectl(plan, *index);
-            let namespace = &plan.region_spec(*index).namespace;
+            let kubectl = kubectl(region);
+            let namespace = &region.namespace;
             lines.push(format!(
                 "{kubectl} create namespace {namespace} --dry-run=client -o yaml | {kubectl} apply -f -"
             ));
@@ -518,7 +509,7 @@ fn prerequisites(out: &mut String, plan: &Plan) {
         }
         fence(out, &lines);
     }
-    if tailscale.enabled {
+    if let Some(tailscale) = tailscale {
         if tailscale.credentials == TailscaleCredentials::PerWorkloadKeys {
             out.push_str("Auth keys expire (after 90 days at most). Pods whose Tailscale state does not outlive them (engine, control, the operator, stateless FoundationDB pods) log in with their key again on every start, so put fresh keys into these Secrets before the old ones expire, or use `tailscale.credentials: oauth_client`, whose client secret does not expire.\n\n");
         }
@@ -543,7 +534,7 @@ fn nodes_section(out: &mut String, plan: &Plan) {
 
 /// Which containers run privileged, and why (DESIGN.md §5: every exception is documented).
 fn privileged_section(out: &mut String, plan: &Plan) {
-    if !plan.spec.tailscale.enabled {
+    if plan.tailscale.is_none() {
         return;
     }
     out.push_str("## Privileged containers\n\n");
@@ -614,14 +605,13 @@ fn failover_section(out: &mut String, plan: &Plan, spec_path: &str) {
     };
     let active = &plan.regions[plan.fdb_regions[0].region].id;
     let dr = &plan.regions[plan.fdb_regions[1].region].id;
-    let active_dc = &plan.datacenters[plan.fdb_regions[0].primary.datacenter];
     let configuring = &plan.datacenters[plan.configuring_datacenter].resource_name;
-    let usable_one = plan.spec.fearless_dr.usable_regions < 2;
+    let usable_one = plan.fdb.usable_regions < 2;
     out.push_str("### Planned switch\n\n");
     let _ = writeln!(
         out,
         "To make `{dr}` the active region: in the spec, set `is_primary: true` and the lowest `priority` on `{dr}`, and `is_primary: false` and a higher `priority` on `{active}`, keeping the order of `regions`. Re-render with the current connection string (`infera-render render -f {spec_path} -o <this folder> --seed-connection-string \"$({})\"`): only the `FoundationDBCluster` objects change (their priorities swap), plus `outputs.json` and this file. Apply every region's bundle, in any order: only `{configuring}` changes the database configuration (the other objects have `automationOptions.configureDatabase: false`), so the switch happens once, when its region is applied, and never flips back. {}Then wait and check as after phase 2. The coordinators stay where they are.\n",
-        connection_string_command(plan, active_dc.region, &active_dc.resource_name),
+        datacenter_connection_string(plan, plan.active().primary.datacenter),
         if usable_one {
             format!(
                 "With `usable_regions: 1` the operator first copies the data to `{dr}` (usable_regions 2 for a while), then swaps the priorities and drops the old replica. "
@@ -725,9 +715,8 @@ fn drop_region(out: &mut String, plan: &Plan) {
 /// The whole guide.
 pub(crate) fn guide(plan: &Plan, options: &RenderOptions, bundles: &[RegionBundle]) -> String {
     let spec_path = options.spec_path.as_deref().unwrap_or("<spec>");
-    let rendered = rendered_datacenters(plan);
     let mut out = String::new();
-    let _ = writeln!(out, "# Applying {}\n", plan.spec.cluster_name);
+    let _ = writeln!(out, "# Applying {}\n", plan.cluster_name);
     let _ = writeln!(
         out,
         "Rendered by infera-render from `{spec_path}`. Run the commands from this folder. Each region is its own Kubernetes cluster, so every command names its context. Apply the regions in the order below."
@@ -760,8 +749,8 @@ pub(crate) fn guide(plan: &Plan, options: &RenderOptions, bundles: &[RegionBundl
     nodes_section(&mut out, plan);
     out.push_str("## Steps\n\n");
     for index in plan.apply_order() {
-        if let Some(bundle) = bundles.get(index) {
-            region_steps(&mut out, plan, options, bundle, index, &rendered);
+        if let Some(bundle) = bundles.get(index.index()) {
+            region_steps(&mut out, plan, options, bundle, &plan.regions[index]);
         }
     }
 
@@ -772,8 +761,7 @@ pub(crate) fn guide(plan: &Plan, options: &RenderOptions, bundles: &[RegionBundl
         fence(
             &mut out,
             &[connection_string_command(
-                plan,
-                bootstrap.region,
+                &plan.regions[bootstrap.region],
                 &bootstrap.resource_name,
             )],
         );
@@ -792,21 +780,12 @@ pub(crate) fn guide(plan: &Plan, options: &RenderOptions, bundles: &[RegionBundl
     }
     privileged_section(&mut out, plan);
     failover_section(&mut out, plan, spec_path);
-    if !rendered.is_empty() {
-        let active = &plan.datacenters[plan.fdb_regions[0].primary.datacenter];
-        let region = active.region;
+    if plan.rendered_datacenters().next().is_some() {
         out.push_str("## Check\n\nFoundationDB's own view of the regions and datacenters, and how many coordinators each datacenter holds (needs `jq`):\n\n");
         fence(
             &mut out,
             &[
-                format!(
-                    "{} -n {} exec $({} -n {} get pod -l foundationdb.org/fdb-cluster-name={},foundationdb.org/fdb-process-class=storage -o name | head -n 1) -c foundationdb -- fdbcli --exec 'status'",
-                    kubectl(plan, region),
-                    plan.region_spec(region).namespace,
-                    kubectl(plan, region),
-                    plan.region_spec(region).namespace,
-                    active.resource_name
-                ),
+                fdbcli(plan, plan.active().primary.datacenter, "status"),
                 status_json_command(plan),
                 format!("jq -r '{COORDINATOR_SPLIT_FILTER}' status.json"),
             ],

@@ -5,12 +5,13 @@
 //! `databaseConfiguration` are snake_case): a test validates every object against the copied
 //! CRD with unknown fields forbidden (docs/fdb-multi-region.md §2, §6 rules 17-22, 25-26).
 
-use super::labels;
 use super::object::RenderedObject;
+use super::pod::FDB_UID;
 use super::rbac::{role_ref, service_account};
-use super::tailscale;
-use super::tailscale_names::Workload;
-use crate::plan::{Bootstrap, DatacenterKind, DatacenterPlan, Plan};
+use super::{RegionCtx, labels, meta, tailscale};
+use crate::names::tailscale::Workload;
+use crate::names::{FDB_APP, fdb_pods_account};
+use crate::plan::{Bootstrap, DatacenterId, DatacenterKind, DatacenterPlan, Plan};
 use k8s_openapi::api::core::v1::{
     Capabilities, Container, PersistentVolumeClaimSpec, PodSecurityContext, PodSpec,
     PodTemplateSpec, ResourceRequirements, SecurityContext, ServiceAccount, Toleration,
@@ -22,17 +23,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// `app.kubernetes.io/name` of the FoundationDB objects.
-const FDB_APP: &str = "foundationdb";
-/// The UID/GID FoundationDB images run as.
-const FDB_UID: i64 = 4059;
 /// Node label that pins a datacenter to its zone.
 const ZONE_LABEL: &str = "topology.kubernetes.io/zone";
-
-/// The FoundationDB pods' ServiceAccount (unified image): `<cluster_name>-pods`.
-pub fn pods_service_account(plan: &Plan) -> String {
-    format!("{}-pods", plan.spec.cluster_name)
-}
 
 /// Whether the operator version runs the unified image (the v2 default; docs §2.1).
 fn unified_image(plan: &Plan) -> bool {
@@ -187,8 +179,7 @@ struct FaultDomain {
 /// (docs/fdb-multi-region.md §2.4); otherwise the final configuration, which the operator
 /// stages itself (§1.6).
 pub fn database_configuration(plan: &Plan) -> DatabaseConfiguration {
-    let spec = &plan.spec;
-    let datacenter = |index: usize, priority: i32, satellite: bool| FdbDatacenter {
+    let datacenter = |index: DatacenterId, priority: i32, satellite: bool| FdbDatacenter {
         id: plan.datacenters[index].id.clone(),
         priority,
         satellite: satellite.then_some(1),
@@ -198,8 +189,8 @@ pub fn database_configuration(plan: &Plan) -> DatabaseConfiguration {
     } = plan.bootstrap
     {
         return DatabaseConfiguration {
-            redundancy_mode: spec.redundancy_mode.as_str(),
-            storage_engine: spec.storage_engine.as_str(),
+            redundancy_mode: plan.fdb.redundancy_mode.as_str(),
+            storage_engine: plan.fdb.storage_engine.as_str(),
             usable_regions: 1,
             regions: vec![FdbRegion {
                 datacenters: vec![datacenter(bootstrap, 1, false)],
@@ -213,8 +204,7 @@ pub fn database_configuration(plan: &Plan) -> DatabaseConfiguration {
 
 /// The configuration of every datacenter once phase 2 is applied, whatever the bootstrap phase.
 pub(crate) fn complete_configuration(plan: &Plan) -> DatabaseConfiguration {
-    let spec = &plan.spec;
-    let datacenter = |index: usize, priority: i32, satellite: bool| FdbDatacenter {
+    let datacenter = |index: DatacenterId, priority: i32, satellite: bool| FdbDatacenter {
         id: plan.datacenters[index].id.clone(),
         priority,
         satellite: satellite.then_some(1),
@@ -234,10 +224,9 @@ pub(crate) fn complete_configuration(plan: &Plan) -> DatabaseConfiguration {
                 let satellites = !region.satellites.is_empty();
                 FdbRegion {
                     datacenters,
-                    satellite_logs: satellites
-                        .then(|| spec.fearless_dr.satellite_logs_or_default()),
-                    satellite_redundancy_mode: spec
-                        .fearless_dr
+                    satellite_logs: satellites.then_some(plan.fdb.satellite_logs),
+                    satellite_redundancy_mode: plan
+                        .fdb
                         .satellite_redundancy_mode
                         .filter(|_| satellites)
                         .map(|mode| mode.as_str()),
@@ -245,24 +234,14 @@ pub(crate) fn complete_configuration(plan: &Plan) -> DatabaseConfiguration {
             })
             .collect();
     DatabaseConfiguration {
-        redundancy_mode: spec.redundancy_mode.as_str(),
-        storage_engine: spec.storage_engine.as_str(),
+        redundancy_mode: plan.fdb.redundancy_mode.as_str(),
+        storage_engine: plan.fdb.storage_engine.as_str(),
         usable_regions: if plan.fdb_regions.len() == 2 {
-            spec.fearless_dr.usable_regions
+            plan.fdb.usable_regions
         } else {
             1
         },
         regions,
-    }
-}
-
-/// The datacenters whose objects this output holds: all, or only the bootstrap one in phase 1.
-pub fn rendered_datacenters(plan: &Plan) -> Vec<usize> {
-    match plan.bootstrap {
-        Bootstrap::PhaseOne { datacenter } => vec![datacenter],
-        Bootstrap::SingleDatacenter | Bootstrap::Seeded { .. } => {
-            (0..plan.datacenters.len()).collect()
-        }
     }
 }
 
@@ -314,9 +293,13 @@ pub(crate) fn tolerations(items: &[infera_spec::Toleration]) -> Option<Vec<Toler
 
 /// The pod template of a datacenter's pods; `workload` is the Tailscale identity of its sidecar
 /// (stateless pods get an ephemeral one: their `data` volume is an emptyDir).
-fn pod_template(plan: &Plan, datacenter: &DatacenterPlan, workload: Workload) -> PodTemplateSpec {
-    let region = plan.region_spec(datacenter.region);
-    let mut node_selector = region.node_selector.clone();
+fn pod_template(
+    ctx: &RegionCtx<'_>,
+    datacenter: &DatacenterPlan,
+    workload: Workload,
+) -> PodTemplateSpec {
+    let pods = &ctx.region.fdb_pods;
+    let mut node_selector = pods.node_selector.clone();
     if let Some(zone) = &datacenter.zone {
         node_selector.insert(ZONE_LABEL.to_owned(), zone.clone());
     }
@@ -324,7 +307,7 @@ fn pod_template(plan: &Plan, datacenter: &DatacenterPlan, workload: Workload) ->
     // and security context are set here (docs §2.1 "Pod template limits").
     let foundationdb = Container {
         name: "foundationdb".to_owned(),
-        resources: region.resources.as_ref().map(resource_requirements),
+        resources: pods.resources.as_ref().map(resource_requirements),
         security_context: Some(SecurityContext {
             allow_privilege_escalation: Some(false),
             privileged: Some(false),
@@ -341,23 +324,23 @@ fn pod_template(plan: &Plan, datacenter: &DatacenterPlan, workload: Workload) ->
     };
     let mut containers = vec![foundationdb];
     let mut init_containers = Vec::new();
-    if plan.spec.tailscale.enabled {
-        containers.push(tailscale::fdb_sidecar(plan, datacenter.region, workload));
+    if let Some(sidecar) = tailscale::fdb_sidecar(ctx, workload) {
+        containers.push(sidecar);
         // User init containers run before the operator's own, which it adds or replaces by name
         // (OP@v2.33.0:internal/pod_models.go:652-666; OP@v1.45.0:internal/deprecations.go:99,
         // internal/pod_models.go:485).
-        init_containers.extend(tailscale::own_route_init(plan, datacenter.region));
+        init_containers.extend(tailscale::own_route_init(ctx));
     }
     PodTemplateSpec {
         metadata: Some(ObjectMeta {
-            labels: Some(labels::common(plan, datacenter.region, FDB_APP, "database")),
+            labels: Some(labels::common(ctx, FDB_APP, "database")),
             ..ObjectMeta::default()
         }),
         spec: Some(PodSpec {
             containers,
             init_containers: (!init_containers.is_empty()).then_some(init_containers),
             node_selector: (!node_selector.is_empty()).then_some(node_selector),
-            tolerations: tolerations(&region.tolerations),
+            tolerations: tolerations(&pods.tolerations),
             security_context: Some(PodSecurityContext {
                 fs_group: Some(FDB_UID),
                 // The kubelet applies fsGroup to every file of the volume on each mount unless
@@ -368,21 +351,21 @@ fn pod_template(plan: &Plan, datacenter: &DatacenterPlan, workload: Workload) ->
                 fs_group_change_policy: Some("OnRootMismatch".to_owned()),
                 ..PodSecurityContext::default()
             }),
-            service_account_name: pods_need_account(plan).then(|| pods_service_account(plan)),
+            service_account_name: pods_need_account(ctx.plan)
+                .then(|| fdb_pods_account(&ctx.plan.cluster_name)),
             ..PodSpec::default()
         }),
     }
 }
 
-fn volume_claim_template(plan: &Plan, datacenter: &DatacenterPlan) -> VolumeClaimTemplate {
-    let region = plan.region_spec(datacenter.region);
+fn volume_claim_template(ctx: &RegionCtx<'_>) -> VolumeClaimTemplate {
     VolumeClaimTemplate {
         spec: PersistentVolumeClaimSpec {
-            storage_class_name: region.storage_class.clone(),
+            storage_class_name: ctx.region.fdb_pods.storage_class.clone(),
             resources: Some(VolumeResourceRequirements {
                 requests: Some(BTreeMap::from([(
                     "storage".to_owned(),
-                    Quantity(plan.spec.volume_size.as_str().to_owned()),
+                    Quantity(ctx.plan.fdb.volume_size.clone()),
                 )])),
                 ..VolumeResourceRequirements::default()
             }),
@@ -395,19 +378,22 @@ fn volume_claim_template(plan: &Plan, datacenter: &DatacenterPlan) -> VolumeClai
 /// sidecar has an ephemeral identity. The operator takes a class's pod template from its own
 /// entry, else from `general`, and stateless pods get no volume claim
 /// (OP@v2.33.0:api/v1beta2/foundationdbcluster_types.go:1517-1541; OP@v1.45.0 :1312-1335).
-fn processes(plan: &Plan, datacenter: &DatacenterPlan) -> BTreeMap<&'static str, ProcessSettings> {
+fn processes(
+    ctx: &RegionCtx<'_>,
+    datacenter: &DatacenterPlan,
+) -> BTreeMap<&'static str, ProcessSettings> {
     let mut processes = BTreeMap::from([(
         "general",
         ProcessSettings {
-            pod_template: pod_template(plan, datacenter, Workload::Fdb),
-            volume_claim_template: Some(volume_claim_template(plan, datacenter)),
+            pod_template: pod_template(ctx, datacenter, Workload::Fdb),
+            volume_claim_template: Some(volume_claim_template(ctx)),
         },
     )]);
-    if plan.spec.tailscale.enabled && datacenter.process_counts.stateless > 0 {
+    if ctx.plan.tailscale.is_some() && datacenter.process_counts.stateless.is_some_and(|n| n > 0) {
         processes.insert(
             "stateless",
             ProcessSettings {
-                pod_template: pod_template(plan, datacenter, Workload::FdbEphemeral),
+                pod_template: pod_template(ctx, datacenter, Workload::FdbEphemeral),
                 volume_claim_template: None,
             },
         );
@@ -416,10 +402,15 @@ fn processes(plan: &Plan, datacenter: &DatacenterPlan) -> BTreeMap<&'static str,
 }
 
 /// The `FoundationDBCluster` of one datacenter.
-fn cluster(plan: &Plan, index: usize, configuration: &DatabaseConfiguration) -> RenderedObject {
-    let datacenter = &plan.datacenters[index];
-    let region = plan.region_spec(datacenter.region);
+fn cluster(
+    ctx: &RegionCtx<'_>,
+    datacenter: &DatacenterPlan,
+    configuration: &DatabaseConfiguration,
+) -> RenderedObject {
+    let plan = ctx.plan;
     let counts = datacenter.process_counts;
+    // The operator's `-1`: no process of the class.
+    let count = |count: Option<u32>| count.map_or(-1, |n| i32::try_from(n).unwrap_or(i32::MAX));
     let seed = match &plan.bootstrap {
         Bootstrap::Seeded { connection_string } => Some(connection_string.clone()),
         Bootstrap::SingleDatacenter | Bootstrap::PhaseOne { .. } => None,
@@ -427,29 +418,24 @@ fn cluster(plan: &Plan, index: usize, configuration: &DatabaseConfiguration) -> 
     let object = FoundationDbCluster {
         api_version: "apps.foundationdb.org/v1beta2",
         kind: "FoundationDBCluster",
-        metadata: ObjectMeta {
-            name: Some(datacenter.resource_name.clone()),
-            namespace: Some(region.namespace.clone()),
-            labels: Some(labels::common(plan, datacenter.region, FDB_APP, "database")),
-            ..ObjectMeta::default()
-        },
+        metadata: meta::namespaced(ctx, &datacenter.resource_name, FDB_APP, "database"),
         spec: FoundationDbClusterSpec {
             version: plan.fdb_version.to_string(),
             data_center: datacenter.id.clone(),
             process_group_id_prefix: datacenter.process_group_id_prefix.clone(),
             seed_connection_string: seed,
             database_configuration: configuration.clone(),
-            automation_options: (index != plan.configuring_datacenter).then_some(
+            automation_options: (datacenter.index != plan.configuring_datacenter).then_some(
                 AutomationOptions {
                     configure_database: false,
                 },
             ),
             process_counts: ProcessCounts {
-                log: counts.log,
-                stateless: counts.stateless,
-                storage: counts.storage,
+                log: count(Some(counts.log)),
+                stateless: count(counts.stateless),
+                storage: count(counts.storage),
             },
-            processes: processes(plan, datacenter),
+            processes: processes(ctx, datacenter),
             // FDB advertises pod IPs; across Kubernetes clusters they must be routed (pod CIDRs
             // over Tailscale), and DNS names in the cluster file would not resolve in the other
             // clusters, so both are set explicitly (v2 defaults DNS on; docs §5.3, rule 25).
@@ -470,23 +456,24 @@ fn cluster(plan: &Plan, index: usize, configuration: &DatabaseConfiguration) -> 
             },
         },
     };
-    debug_assert!(datacenter.kind == DatacenterKind::Primary || counts.storage == -1);
+    debug_assert!(datacenter.kind == DatacenterKind::Primary || counts.storage.is_none());
     RenderedObject::new(&object)
 }
 
 /// The FoundationDB objects of one region: each datacenter it hosts (in phase 1 only the
 /// bootstrap datacenter), plus the pods' ServiceAccount and Role with the unified image.
-pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
-    let configuration = database_configuration(plan);
-    let rendered = rendered_datacenters(plan);
-    let mut objects: Vec<RenderedObject> = plan.regions[region]
+pub(crate) fn objects(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
+    let configuration = database_configuration(ctx.plan);
+    let mut objects: Vec<RenderedObject> = ctx
+        .region
         .datacenters
         .iter()
-        .filter(|index| rendered.contains(index))
-        .map(|&index| cluster(plan, index, &configuration))
+        .map(|&index| &ctx.plan.datacenters[index])
+        .filter(|datacenter| datacenter.rendered)
+        .map(|datacenter| cluster(ctx, datacenter, &configuration))
         .collect();
-    if !objects.is_empty() && pods_need_account(plan) {
-        objects.extend(pods_rbac(plan, region));
+    if !objects.is_empty() && pods_need_account(ctx.plan) {
+        objects.extend(pods_rbac(ctx));
     }
     objects
 }
@@ -494,15 +481,10 @@ pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
 /// The FDB pods' ServiceAccount; with the unified image also the Role to read and update their
 /// own Pod object (OP v2.33.0 docs/manual/technical_design.md:451; config/samples/cluster.yaml),
 /// rule 26.
-fn pods_rbac(plan: &Plan, region: usize) -> Vec<RenderedObject> {
-    let name = pods_service_account(plan);
-    let namespace = plan.region_spec(region).namespace.clone();
-    let metadata = ObjectMeta {
-        name: Some(name.clone()),
-        namespace: Some(namespace.clone()),
-        labels: Some(labels::common(plan, region, FDB_APP, "database")),
-        ..ObjectMeta::default()
-    };
+fn pods_rbac(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
+    let name = fdb_pods_account(&ctx.plan.cluster_name);
+    let namespace = ctx.region.namespace.clone();
+    let metadata = meta::namespaced(ctx, &name, FDB_APP, "database");
     let account = ServiceAccount {
         metadata: metadata.clone(),
         ..ServiceAccount::default()

@@ -6,24 +6,22 @@
 //! storage), a ConfigMap `<cluster>-config` that collides with the operator's, metrics scraped on
 //! 8080 instead of 8082, a pod-level `runAsNonRoot` next to a root sidecar, and no control at all.
 
-use super::fdb_cluster::{rendered_datacenters, resource_requirements};
-use super::labels;
+use super::fdb_cluster::resource_requirements;
 use super::object::RenderedObject;
 use super::pod::{
-    config_map_file, empty_dir, env, env_secret, fixed_resources, hardened, http_probe, mount,
-    pod_security, scrape_annotations, secret_file, spread, template,
+    INFERADB_UID, config_map_file, empty_dir, env, env_secret, fixed_resources, hardened,
+    http_probe, mount, pod_security, scrape_annotations, secret_file, spread, template,
 };
 use super::ports::{CONTROL_HTTP, CONTROL_MESH, ENGINE_HTTP, ENGINE_MESH};
 use super::rbac::{role_ref, service_account};
-use super::tailscale;
-use super::tailscale_names::Workload;
-use crate::naming::{
-    CLUSTER_FILE_DIR, CLUSTER_FILE_KEY, CLUSTER_FILE_NAME, CLUSTER_FILE_PATH,
-    CLUSTER_FILE_SOURCE_DIR, CLUSTER_FILE_SOURCE_VOLUME, CLUSTER_FILE_VOLUME,
-    client_cluster_file_config_map, fdb_cluster_file_config_map,
+use super::{RegionCtx, labels, meta, tailscale};
+use crate::names::labels::{HEADLESS_SERVICE, MAIN_SERVICE, SERVICE};
+use crate::names::{
+    App, CLUSTER_FILE_DIR, CLUSTER_FILE_KEY, CLUSTER_FILE_NAME, CLUSTER_FILE_PATH,
+    CLUSTER_FILE_SOURCE_DIR, CLUSTER_FILE_SOURCE_VOLUME, CLUSTER_FILE_VOLUME, DISCOVERY_ROLE,
+    ENGINE_HEADLESS_SERVICE, FDB_APP, INFERADB_APP,
 };
-use crate::plan::{Bootstrap, Plan};
-use infera_spec::{ImagePullPolicy, Resources};
+use crate::plan::{AppSettings, ClusterFile, Plan};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMap, Container, ContainerPort, EnvVar, PodSpec, Service, ServiceAccount, ServicePort,
@@ -35,114 +33,38 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
-/// The uid/gid the InferaDB images run as (`nonroot`). The wait-for-FoundationDB step runs as
-/// it too: every FoundationDB client of the pod must be able to replace the cluster file, and
-/// the client gives the replacement its predecessor's owner (FDB@7.3.43:flow/Platform.actor.cpp:
-/// 2323-2360, `atomicReplace` chowns the new file to the old one's uid and gid), which a
-/// process without `CAP_CHOWN` can only do for a file it owns.
-pub(crate) const INFERADB_UID: i64 = 65532;
 /// Where control reads its master key.
-const MASTER_KEY_DIR: &str = "/etc/inferadb/master-key";
+pub(crate) const MASTER_KEY_DIR: &str = "/etc/inferadb/master-key";
 /// The master key's file name inside [`MASTER_KEY_DIR`].
 const MASTER_KEY_FILE: &str = "master.key";
 /// The master key's exact size: control rejects any other length when it first uses the key
 /// (control@550b7d6:crates/inferadb-control-core/src/crypto.rs:28-41,52-70).
 const MASTER_KEY_BYTES: usize = 32;
-/// The Role that lets engine and control discover each other through Endpoints.
-pub const DISCOVERY_ROLE: &str = "inferadb-discovery";
 
-/// One of the two InferaDB workloads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum App {
-    /// The authorization engine.
-    Engine,
-    /// The control plane.
-    Control,
+/// `(name, port)` of the ports the binary binds: http and mesh. Both also read a
+/// `listen.grpc` address but serve nothing there (engine@a31e3c3:crates/inferadb-engine/
+/// src/main.rs:222-224 binds http and mesh, and `serve_grpc`,
+/// crates/inferadb-engine-api/src/lib.rs:672, has no caller; control@550b7d6:
+/// crates/inferadb-control/src/main.rs:124 only prints it), so no gRPC port is declared.
+pub(crate) fn ports(app: App) -> [(&'static str, u16); 2] {
+    match app {
+        App::Engine => [("http", ENGINE_HTTP), ("mesh", ENGINE_MESH)],
+        App::Control => [("http", CONTROL_HTTP), ("mesh", CONTROL_MESH)],
+    }
 }
 
-/// What differs between engine and control.
-struct Settings<'a> {
-    enabled: bool,
-    replicas: u32,
-    image: &'a str,
-    pull_policy: ImagePullPolicy,
-    resources: &'a Resources,
+/// Where Prometheus scrapes `/metrics`: the engine serves it on mesh (8082), control on http
+/// (9090).
+pub(crate) fn metrics_port(app: App) -> (&'static str, u16) {
+    match app {
+        App::Engine => ("mesh", ENGINE_MESH),
+        App::Control => ("http", CONTROL_HTTP),
+    }
 }
 
-impl App {
-    /// Both, in render order.
-    pub(crate) const ALL: [App; 2] = [App::Engine, App::Control];
-
-    /// Object name: `inferadb-engine` or `inferadb-control`.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Self::Engine => "inferadb-engine",
-            Self::Control => "inferadb-control",
-        }
-    }
-
-    /// The env prefix the binary reads (config crate `Environment::with_prefix("INFERADB")`,
-    /// separator `__`, under the `engine:`/`control:` root: engine crates/inferadb-engine-config
-    /// src/lib.rs `load`).
-    pub(crate) fn env_prefix(self) -> &'static str {
-        match self {
-            Self::Engine => "INFERADB__ENGINE__",
-            Self::Control => "INFERADB__CONTROL__",
-        }
-    }
-
-    /// `(name, port)` of the ports the binary binds: http and mesh. Both also read a
-    /// `listen.grpc` address but serve nothing there (engine@a31e3c3:crates/inferadb-engine/
-    /// src/main.rs:222-224 binds http and mesh, and `serve_grpc`,
-    /// crates/inferadb-engine-api/src/lib.rs:672, has no caller; control@550b7d6:
-    /// crates/inferadb-control/src/main.rs:124 only prints it), so no gRPC port is declared.
-    pub(crate) fn ports(self) -> [(&'static str, u16); 2] {
-        match self {
-            Self::Engine => [("http", ENGINE_HTTP), ("mesh", ENGINE_MESH)],
-            Self::Control => [("http", CONTROL_HTTP), ("mesh", CONTROL_MESH)],
-        }
-    }
-
-    /// Where Prometheus scrapes `/metrics`: the engine serves it on mesh (8082), control on http
-    /// (9090).
-    pub(crate) fn metrics_port(self) -> (&'static str, u16) {
-        match self {
-            Self::Engine => ("mesh", ENGINE_MESH),
-            Self::Control => ("http", CONTROL_HTTP),
-        }
-    }
-
-    fn workload(self) -> Workload {
-        match self {
-            Self::Engine => Workload::Engine,
-            Self::Control => Workload::Control,
-        }
-    }
-
-    fn settings(self, plan: &Plan) -> Settings<'_> {
-        let spec = &plan.spec;
-        match self {
-            Self::Engine => Settings {
-                enabled: spec.engine.enabled,
-                replicas: spec.engine.replicas,
-                image: &spec.engine.image,
-                pull_policy: spec.engine.image_pull_policy,
-                resources: &spec.engine.resources,
-            },
-            Self::Control => Settings {
-                enabled: spec.control.enabled,
-                replicas: spec.control.replicas,
-                image: &spec.control.image,
-                pull_policy: spec.control.image_pull_policy,
-                resources: &spec.control.resources,
-            },
-        }
-    }
-
-    /// The in-cluster base URL of this app's Service, without a port.
-    pub(crate) fn base_url(self, namespace: &str) -> String {
-        format!("http://{}.{namespace}.svc", self.name())
-    }
+/// The in-cluster base URL of an app's Service, without a port.
+pub(crate) fn base_url(app: App, namespace: &str) -> String {
+    format!("http://{}.{namespace}.svc", app.name())
 }
 
 /// The URL the engine reaches control's mesh API at: `INFERADB__ENGINE__MESH__URL`. The engine
@@ -153,7 +75,7 @@ impl App {
 /// crates/inferadb-control-api/src/middleware/engine_auth.rs:185-189 compares it exactly;
 /// deploy@5137003:flux/apps/base/control/configmap.yaml:53-55).
 pub(crate) fn engine_mesh_url(namespace: &str) -> String {
-    format!("{}:{CONTROL_MESH}", App::Control.base_url(namespace))
+    format!("{}:{CONTROL_MESH}", base_url(App::Control, namespace))
 }
 
 /// Control's view of the engine: `MESH__URL` without a port, because control appends one
@@ -163,7 +85,7 @@ pub(crate) fn engine_mesh_url(namespace: &str) -> String {
 /// deploy@5137003:flux/apps/base/control/configmap.yaml:49-51 sets the same three).
 pub(crate) fn control_mesh_env(namespace: &str) -> [(&'static str, String); 3] {
     [
-        ("MESH__URL", App::Engine.base_url(namespace)),
+        ("MESH__URL", base_url(App::Engine, namespace)),
         ("MESH__GRPC", ENGINE_HTTP.to_string()),
         ("MESH__PORT", ENGINE_MESH.to_string()),
     ]
@@ -173,51 +95,13 @@ pub(crate) fn control_mesh_env(namespace: &str) -> [(&'static str, String); 3] {
 /// `INFERADB__` prefix (control@550b7d6:crates/inferadb-control-api/src/middleware/engine_auth.rs:185-189).
 pub(crate) const CONTROL_API_AUDIENCE: &str = "CONTROL_API_AUDIENCE";
 
-/// The ConfigMap a region's engine and control read the cluster file from: the operator's, where
-/// the region runs a FoundationDB datacenter of this output; infera-render's own, holding the
-/// connection string, in a client region once the connection string is known; otherwise none
-/// (the workloads follow once the database exists).
-pub(crate) fn cluster_file_source(plan: &Plan, region: usize) -> Option<(String, bool)> {
-    let rendered = rendered_datacenters(plan);
-    if let Some(&datacenter) = plan.regions[region]
-        .datacenters
-        .iter()
-        .find(|dc| rendered.contains(dc))
-    {
-        return Some((
-            fdb_cluster_file_config_map(&plan.datacenters[datacenter].resource_name),
-            false,
-        ));
-    }
-    match &plan.bootstrap {
-        Bootstrap::Seeded { .. } if plan.regions[region].datacenters.is_empty() => Some((
-            client_cluster_file_config_map(&plan.spec.cluster_name),
-            true,
-        )),
-        _ => None,
-    }
-}
-
-fn metadata(plan: &Plan, region: usize, name: &str, app: &str) -> ObjectMeta {
-    ObjectMeta {
-        name: Some(name.to_owned()),
-        namespace: Some(plan.region_spec(region).namespace.clone()),
-        labels: Some(labels::common(
-            plan,
-            region,
-            app,
-            app.trim_start_matches("inferadb-"),
-        )),
-        ..ObjectMeta::default()
-    }
-}
-
 /// The app's environment: every key under the app's prefix (docs/inferadb-and-tailscale.md
 /// §6.2-§6.3), plus control's `CONTROL_API_AUDIENCE`. The config file the image points at may
 /// be absent: the binaries load it with `required(false)` and layer these variables on top.
-pub(crate) fn app_env(plan: &Plan, region: usize, app: App) -> Vec<EnvVar> {
+pub(crate) fn app_env(ctx: &RegionCtx<'_>, app: App) -> Vec<EnvVar> {
+    let plan = ctx.plan;
     let prefix = app.env_prefix();
-    let namespace = &plan.region_spec(region).namespace;
+    let namespace = &ctx.region.namespace;
     let mut vars = vec![
         env(&format!("{prefix}STORAGE"), "foundationdb"),
         env(
@@ -225,7 +109,7 @@ pub(crate) fn app_env(plan: &Plan, region: usize, app: App) -> Vec<EnvVar> {
             CLUSTER_FILE_PATH,
         ),
     ];
-    for (name, port) in app.ports() {
+    for (name, port) in ports(app) {
         // Control binds 127.0.0.1 by default; pods must listen on every interface.
         vars.push(env(
             &format!("{prefix}LISTEN__{}", name.to_ascii_uppercase()),
@@ -234,7 +118,7 @@ pub(crate) fn app_env(plan: &Plan, region: usize, app: App) -> Vec<EnvVar> {
     }
     match app {
         App::Engine => {
-            if plan.spec.control.enabled {
+            if plan.control.is_some() {
                 vars.push(env(
                     &format!("{prefix}MESH__URL"),
                     engine_mesh_url(namespace),
@@ -245,15 +129,17 @@ pub(crate) fn app_env(plan: &Plan, region: usize, app: App) -> Vec<EnvVar> {
             // which fetches the JWKS from whichever pod its Service picks, rejects the tokens
             // of every other pod. The PEM must be PKCS#8 `PRIVATE KEY`
             // (crates/inferadb-engine-control-client/src/identity.rs:94-120).
-            let identity = &plan.spec.engine.identity_secret;
-            vars.push(env_secret(
-                &format!("{prefix}PEM"),
-                &identity.name,
-                &identity.key,
-            ));
+            if let Some(engine) = &plan.engine {
+                let identity = &engine.identity_secret;
+                vars.push(env_secret(
+                    &format!("{prefix}PEM"),
+                    &identity.name,
+                    &identity.key,
+                ));
+            }
         }
         App::Control => {
-            if plan.spec.engine.enabled {
+            if plan.engine.is_some() {
                 for (name, value) in control_mesh_env(namespace) {
                     vars.push(env(&format!("{prefix}{name}"), value));
                 }
@@ -263,16 +149,39 @@ pub(crate) fn app_env(plan: &Plan, region: usize, app: App) -> Vec<EnvVar> {
                 &format!("{prefix}KEY_FILE"),
                 format!("{MASTER_KEY_DIR}/{MASTER_KEY_FILE}"),
             ));
-            let webauthn = &plan.spec.control.webauthn;
-            if let Some(party) = &webauthn.party {
-                vars.push(env(&format!("{prefix}WEBAUTHN__PARTY"), party.clone()));
-            }
-            if let Some(origin) = &webauthn.origin {
-                vars.push(env(&format!("{prefix}WEBAUTHN__ORIGIN"), origin.clone()));
+            if let Some(control) = &plan.control {
+                let webauthn = &control.webauthn;
+                if let Some(party) = &webauthn.party {
+                    vars.push(env(&format!("{prefix}WEBAUTHN__PARTY"), party.clone()));
+                }
+                if let Some(origin) = &webauthn.origin {
+                    vars.push(env(&format!("{prefix}WEBAUTHN__ORIGIN"), origin.clone()));
+                }
             }
         }
     }
     vars
+}
+
+/// How the wait step treats the pod's copy of the cluster file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CopyPolicy {
+    /// The ConfigMap is the operator's, which it keeps current: a copy that fails to connect is
+    /// replaced by the ConfigMap's file when that differs (the kubelet refreshes the mount).
+    RefreshFromOperator,
+    /// The ConfigMap is infera-render's, written once from a connection string that may be older
+    /// than what the pod's client has learnt since: a copy is never replaced.
+    KeepCopy,
+}
+
+impl CopyPolicy {
+    /// The policy for a region's cluster-file source.
+    pub(crate) fn of(cluster_file: &ClusterFile) -> Self {
+        match cluster_file {
+            ClusterFile::Operator { .. } => Self::RefreshFromOperator,
+            ClusterFile::Ours { .. } => Self::KeepCopy,
+        }
+    }
 }
 
 /// The wait step's script. With `master_key`, it first refuses a master key that is not
@@ -287,23 +196,34 @@ pub(crate) fn app_env(plan: &Plan, region: usize, app: App) -> Vec<EnvVar> {
 /// restarted container would come back with the old one. The operator's own client sample
 /// copies the file the same way (OP@v2.33.0:config/samples/client.yaml). The copy is retried
 /// while the ConfigMap's file is still empty (the operator fills it once the cluster has a
-/// connection string).
-pub(crate) fn wait_script(master_key: Option<&str>) -> String {
+/// connection string), and with [`CopyPolicy::RefreshFromOperator`] a copy that fails to
+/// connect is replaced by the operator's current file.
+pub(crate) fn wait_script(master_key: Option<&str>, policy: CopyPolicy) -> String {
     let mut script = String::new();
     if let Some(path) = master_key {
         script.push_str(&format!(
             "size=$(wc -c < {path}) || exit 1\nif [ \"$size\" -ne {MASTER_KEY_BYTES} ]; then echo \"control.master_key_secret holds $size bytes; control needs exactly {MASTER_KEY_BYTES} random bytes (head -c {MASTER_KEY_BYTES} /dev/urandom), the same in every region\" >&2; exit 1; fi\n"
         ));
     }
+    let source = format!("{CLUSTER_FILE_SOURCE_DIR}/{CLUSTER_FILE_NAME}");
+    let retry = match policy {
+        CopyPolicy::RefreshFromOperator | CopyPolicy::KeepCopy => {
+            "echo 'waiting for FoundationDB'; sleep 5".to_owned()
+        }
+    };
     script.push_str(&format!(
-        "until {{ [ -s {CLUSTER_FILE_PATH} ] || cp {CLUSTER_FILE_SOURCE_DIR}/{CLUSTER_FILE_NAME} {CLUSTER_FILE_PATH}; }} && fdbcli -C {CLUSTER_FILE_PATH} --exec 'status minimal' --timeout 10 | grep -q 'is available'; do echo 'waiting for FoundationDB'; sleep 5; done\n"
+        "until {{ [ -s {CLUSTER_FILE_PATH} ] || cp {source} {CLUSTER_FILE_PATH}; }} && fdbcli -C {CLUSTER_FILE_PATH} --exec 'status minimal' --timeout 10 | grep -q 'is available'; do {retry}; done\n"
     ));
     script
 }
 
 /// The init container that prepares the cluster file and waits for FoundationDB
 /// ([`wait_script`]); with `check_master_key` (control's pods) it also checks the master key.
-pub(crate) fn wait_for_foundationdb(plan: &Plan, check_master_key: bool) -> Container {
+pub(crate) fn wait_for_foundationdb(
+    ctx: &RegionCtx<'_>,
+    policy: CopyPolicy,
+    check_master_key: bool,
+) -> Container {
     let mut mounts = vec![
         mount(CLUSTER_FILE_SOURCE_VOLUME, CLUSTER_FILE_SOURCE_DIR, true),
         mount(CLUSTER_FILE_VOLUME, CLUSTER_FILE_DIR, false),
@@ -315,18 +235,32 @@ pub(crate) fn wait_for_foundationdb(plan: &Plan, check_master_key: bool) -> Cont
     }
     Container {
         name: "wait-for-foundationdb".to_owned(),
-        image: Some(format!("foundationdb/foundationdb:{}", plan.fdb_version)),
+        image: Some(format!(
+            "foundationdb/foundationdb:{}",
+            ctx.plan.fdb_version
+        )),
         image_pull_policy: Some("IfNotPresent".to_owned()),
         command: Some(vec![
             "/bin/sh".to_owned(),
             "-c".to_owned(),
-            wait_script(master_key.as_deref()),
+            wait_script(master_key.as_deref(), policy),
         ]),
         volume_mounts: Some(mounts),
         resources: Some(fixed_resources("100m", "128Mi")),
         security_context: Some(hardened(Some(INFERADB_UID), true)),
         ..Container::default()
     }
+}
+
+/// The volume of control's master key (its Secret), when control is enabled.
+pub(crate) fn master_key_volume(plan: &Plan) -> Option<Volume> {
+    let secret = &plan.control.as_ref()?.master_key_secret;
+    Some(secret_file(
+        "master-key",
+        &secret.name,
+        &secret.key,
+        MASTER_KEY_FILE,
+    ))
 }
 
 /// The pod's cluster-file volumes: the ConfigMap (read-only, read by the wait step alone) and
@@ -343,40 +277,36 @@ pub(crate) fn cluster_file_volumes(config_map: &str) -> [Volume; 2] {
     ]
 }
 
-fn deployment(plan: &Plan, region: usize, app: App, config_map: &str) -> Deployment {
-    let settings = app.settings(plan);
-    let selector = labels::selector(plan, region, app.name());
-    let pod_labels = labels::common(
-        plan,
-        region,
-        app.name(),
-        app.name().trim_start_matches("inferadb-"),
-    );
-    let annotations = scrape_annotations(plan.spec.monitoring.enabled, app.metrics_port().1);
+fn deployment(
+    ctx: &RegionCtx<'_>,
+    app: App,
+    settings: &AppSettings,
+    cluster_file: &ClusterFile,
+) -> Deployment {
+    let plan = ctx.plan;
+    let selector = labels::selector(ctx, app.name());
+    let pod_labels = labels::common(ctx, app.name(), app.short_name());
+    let annotations = scrape_annotations(plan.monitoring.scrape, metrics_port(app).1);
     let http = IntOrString::String("http".to_owned());
     let mut mounts = vec![
         mount(CLUSTER_FILE_VOLUME, CLUSTER_FILE_DIR, false),
         mount("tmp", "/tmp", false),
     ];
-    let mut volumes = cluster_file_volumes(config_map).to_vec();
+    let mut volumes = cluster_file_volumes(cluster_file.config_map()).to_vec();
     volumes.push(empty_dir("tmp"));
-    if app == App::Control {
-        let secret = &plan.spec.control.master_key_secret;
+    if app == App::Control
+        && let Some(volume) = master_key_volume(plan)
+    {
         mounts.push(mount("master-key", MASTER_KEY_DIR, true));
-        volumes.push(secret_file(
-            "master-key",
-            &secret.name,
-            &secret.key,
-            MASTER_KEY_FILE,
-        ));
+        volumes.push(volume);
     }
     let main = Container {
-        name: app.name().trim_start_matches("inferadb-").to_owned(),
-        image: Some(settings.image.to_owned()),
-        image_pull_policy: Some(settings.pull_policy.as_str().to_owned()),
-        env: Some(app_env(plan, region, app)),
+        name: app.short_name().to_owned(),
+        image: Some(settings.image.clone()),
+        image_pull_policy: Some(settings.image_pull_policy.as_str().to_owned()),
+        env: Some(app_env(ctx, app)),
         ports: Some(
-            app.ports()
+            ports(app)
                 .iter()
                 .map(|(name, port)| ContainerPort {
                     name: Some((*name).to_owned()),
@@ -394,13 +324,17 @@ fn deployment(plan: &Plan, region: usize, app: App, config_map: &str) -> Deploym
         startup_probe: Some(http_probe("/startupz", http.clone(), 5, 60, Some(3))),
         liveness_probe: Some(http_probe("/livez", http.clone(), 10, 3, Some(5))),
         readiness_probe: Some(http_probe("/readyz", http, 5, 3, Some(3))),
-        resources: Some(resource_requirements(settings.resources)),
+        resources: Some(resource_requirements(&settings.resources)),
         security_context: Some(hardened(Some(INFERADB_UID), true)),
         volume_mounts: Some(mounts),
         ..Container::default()
     };
-    let mut init_containers = tailscale::deployment_init_containers(plan, region, app.workload());
-    init_containers.push(wait_for_foundationdb(plan, app == App::Control));
+    let mut init_containers = tailscale::deployment_init_containers(ctx, app.workload());
+    init_containers.push(wait_for_foundationdb(
+        ctx,
+        CopyPolicy::of(cluster_file),
+        app == App::Control,
+    ));
     let (topology_spread_constraints, affinity) = spread(&selector);
     let (selector, template) = template(
         selector,
@@ -419,37 +353,44 @@ fn deployment(plan: &Plan, region: usize, app: App, config_map: &str) -> Deploym
         },
     );
     let spec = DeploymentSpec {
-        replicas: Some(i32::try_from(settings.replicas).unwrap_or(1)),
+        replicas: Some(settings.replicas),
         selector,
         template,
         ..DeploymentSpec::default()
     };
     k8s_openapi::k8s_if_le_1_36! { let spec = Some(spec); }
     Deployment {
-        metadata: metadata(plan, region, app.name(), app.name()),
+        metadata: app_meta(ctx, app, app.name()),
         spec,
         ..Deployment::default()
     }
 }
 
-/// The value of [`labels::SERVICE`] on the main Service of an app.
-pub(crate) const MAIN_SERVICE: &str = "main";
+/// The metadata of an app's object `name`.
+fn app_meta(ctx: &RegionCtx<'_>, app: App, name: &str) -> ObjectMeta {
+    meta::namespaced(ctx, name, app.name(), app.short_name())
+}
 
-fn service(plan: &Plan, region: usize, app: App, name: &str, headless: bool) -> Service {
-    let mut metadata = metadata(plan, region, name, app.name());
+fn service(ctx: &RegionCtx<'_>, app: App, name: &str, headless: bool) -> Service {
+    let mut metadata = app_meta(ctx, app, name);
     if let Some(labels) = metadata.labels.as_mut() {
         labels.insert(
-            labels::SERVICE.to_owned(),
-            if headless { "headless" } else { MAIN_SERVICE }.to_owned(),
+            SERVICE.to_owned(),
+            if headless {
+                HEADLESS_SERVICE
+            } else {
+                MAIN_SERVICE
+            }
+            .to_owned(),
         );
     }
     Service {
         metadata,
         spec: Some(ServiceSpec {
             cluster_ip: headless.then(|| "None".to_owned()),
-            selector: Some(labels::selector(plan, region, app.name())),
+            selector: Some(labels::selector(ctx, app.name())),
             ports: Some(
-                app.ports()
+                ports(app)
                     .iter()
                     .map(|(port_name, port)| ServicePort {
                         name: Some((*port_name).to_owned()),
@@ -466,46 +407,43 @@ fn service(plan: &Plan, region: usize, app: App, name: &str, headless: bool) -> 
     }
 }
 
-fn disruption_budget(plan: &Plan, region: usize, app: App) -> PodDisruptionBudget {
+fn disruption_budget(ctx: &RegionCtx<'_>, app: App) -> PodDisruptionBudget {
     let spec = PodDisruptionBudgetSpec {
         // Never blocks a drain, even with one replica; with more, keeps the rest serving.
         max_unavailable: Some(IntOrString::Int(1)),
         selector: Some(LabelSelector {
-            match_labels: Some(labels::selector(plan, region, app.name())),
+            match_labels: Some(labels::selector(ctx, app.name())),
             ..LabelSelector::default()
         }),
         ..PodDisruptionBudgetSpec::default()
     };
     PodDisruptionBudget {
-        metadata: metadata(plan, region, app.name(), app.name()),
+        metadata: app_meta(ctx, app, app.name()),
         spec: Some(spec),
         ..PodDisruptionBudget::default()
     }
 }
 
-/// The apps rendered in a region (enabled, and with a cluster file to read).
-pub(crate) fn rendered_apps(plan: &Plan, region: usize) -> Vec<App> {
-    if cluster_file_source(plan, region).is_none() {
-        return Vec::new();
-    }
-    App::ALL
-        .into_iter()
-        .filter(|app| app.settings(plan).enabled)
-        .collect()
-}
-
 /// Every engine and control object of a region.
-pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
-    let apps = rendered_apps(plan, region);
-    let Some((config_map, ours)) = cluster_file_source(plan, region).filter(|_| !apps.is_empty())
+pub(crate) fn objects(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
+    let apps = &ctx.region.apps;
+    let Some(cluster_file) = ctx
+        .region
+        .cluster_file
+        .as_ref()
+        .filter(|_| !apps.is_empty())
     else {
         return Vec::new();
     };
-    let namespace = plan.region_spec(region).namespace.clone();
+    let namespace = ctx.region.namespace.clone();
     let mut objects = Vec::new();
-    if ours && let Bootstrap::Seeded { connection_string } = &plan.bootstrap {
+    if let ClusterFile::Ours {
+        config_map,
+        connection_string,
+    } = cluster_file
+    {
         let cluster_file = ConfigMap {
-            metadata: metadata(plan, region, &config_map, "foundationdb"),
+            metadata: meta::namespaced(ctx, config_map, FDB_APP, FDB_APP),
             data: Some(BTreeMap::from([(
                 CLUSTER_FILE_KEY.to_owned(),
                 format!("{connection_string}\n"),
@@ -514,41 +452,37 @@ pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
         };
         objects.push(RenderedObject::new(&cluster_file));
     }
-    for &app in &apps {
+    for &app in apps {
+        let Some(settings) = ctx.plan.app_settings(app) else {
+            continue;
+        };
         let account = ServiceAccount {
-            metadata: metadata(plan, region, app.name(), app.name()),
+            metadata: app_meta(ctx, app, app.name()),
             automount_service_account_token: Some(true),
             ..ServiceAccount::default()
         };
         objects.push(RenderedObject::new(&account));
-        objects.push(RenderedObject::new(&service(
-            plan,
-            region,
-            app,
-            app.name(),
-            false,
-        )));
+        objects.push(RenderedObject::new(&service(ctx, app, app.name(), false)));
         if app == App::Engine {
             objects.push(RenderedObject::new(&service(
-                plan,
-                region,
+                ctx,
                 app,
-                "inferadb-engine-headless",
+                ENGINE_HEADLESS_SERVICE,
                 true,
             )));
         }
-        objects.push(RenderedObject::new(&disruption_budget(plan, region, app)));
+        objects.push(RenderedObject::new(&disruption_budget(ctx, app)));
         objects.push(RenderedObject::new(&deployment(
-            plan,
-            region,
+            ctx,
             app,
-            &config_map,
+            settings,
+            cluster_file,
         )));
     }
     // Kubernetes discovery reads Endpoints of the namespace (engine k8s/rbac.yaml asks for a
     // ClusterRole; a Role in the namespace is all it uses).
     let role = Role {
-        metadata: metadata(plan, region, DISCOVERY_ROLE, "inferadb"),
+        metadata: meta::namespaced(ctx, DISCOVERY_ROLE, INFERADB_APP, INFERADB_APP),
         rules: Some(vec![PolicyRule {
             api_groups: Some(vec![String::new()]),
             resources: Some(vec!["endpoints".to_owned()]),
@@ -557,7 +491,7 @@ pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
         }]),
     };
     let binding = RoleBinding {
-        metadata: metadata(plan, region, DISCOVERY_ROLE, "inferadb"),
+        metadata: meta::namespaced(ctx, DISCOVERY_ROLE, INFERADB_APP, INFERADB_APP),
         role_ref: role_ref("Role", DISCOVERY_ROLE),
         subjects: Some(
             apps.iter()

@@ -9,6 +9,7 @@ mod crds;
 mod fdb_cluster;
 pub(crate) mod inferadb;
 pub(crate) mod labels;
+mod meta;
 mod monitoring;
 mod namespace;
 mod object;
@@ -19,7 +20,6 @@ mod ports;
 mod rbac;
 mod tailnet_policy;
 pub(crate) mod tailscale;
-pub(crate) mod tailscale_names;
 mod yaml;
 
 pub use crds::{CRD_PLURALS, CrdSet, crd_url};
@@ -27,7 +27,7 @@ pub use object::RenderedObject;
 pub(crate) use yaml::value_to_yaml as yaml_text;
 
 use crate::diagnostics::Diagnostics;
-use crate::plan::{Bootstrap, Plan, PlanOptions, RegionRole, plan};
+use crate::plan::{Bootstrap, Plan, PlanOptions, RegionPlan, plan};
 use infera_spec::MultiRegionSpec;
 use serde::Serialize;
 
@@ -44,6 +44,22 @@ pub struct RenderOptions {
     /// Write an inline `tailscale.auth_key` into a Secret (`--allow-plaintext-secrets`); without
     /// it, an inline key is an error.
     pub allow_plaintext_secrets: bool,
+}
+
+/// What every render function of one region reads: the plan, and the region being rendered.
+#[derive(Clone, Copy)]
+pub(crate) struct RegionCtx<'a> {
+    /// The whole plan.
+    pub(crate) plan: &'a Plan,
+    /// The region being rendered.
+    pub(crate) region: &'a RegionPlan,
+}
+
+impl<'a> RegionCtx<'a> {
+    /// The context of `region`.
+    pub(crate) fn new(plan: &'a Plan, region: &'a RegionPlan) -> Self {
+        Self { plan, region }
+    }
 }
 
 /// Why rendering failed.
@@ -225,26 +241,22 @@ pub fn render_plan(plan: Plan, options: &RenderOptions) -> Rendered {
         .regions
         .iter()
         .map(|region| {
-            let index = region.index;
-            let spec_region = plan.region_spec(index);
-            let mut objects = namespace::objects(&plan, index);
-            let operator = runs_operator(&plan, index);
-            if operator {
+            let ctx = RegionCtx::new(&plan, region);
+            let mut objects = namespace::objects(&ctx);
+            if region.runs_operator() {
                 objects.extend(options.crds.objects().iter().cloned());
-                objects.extend(operator::objects(&plan, index));
-                objects.extend(fdb_cluster::objects(&plan, index));
+                objects.extend(operator::objects(&ctx));
+                objects.extend(fdb_cluster::objects(&ctx));
             }
-            objects.extend(inferadb::objects(&plan, index));
-            if plan.spec.tailscale.enabled {
-                objects.extend(tailscale::router_objects(&plan, index));
-                objects.extend(tailscale::plaintext_secret(&plan, index));
-            }
-            objects.extend(monitoring::objects(&plan, index, operator));
+            objects.extend(inferadb::objects(&ctx));
+            objects.extend(tailscale::router_objects(&ctx));
+            objects.extend(tailscale::plaintext_secret(&ctx));
+            objects.extend(monitoring::objects(&ctx));
             object::sort_for_apply(&mut objects);
             RegionBundle {
                 id: region.id.clone(),
-                context: spec_region.kubernetes.config_context.clone(),
-                namespace: spec_region.namespace.clone(),
+                context: region.kubernetes.config_context.clone(),
+                namespace: region.namespace.clone(),
                 objects,
             }
         })
@@ -260,26 +272,16 @@ pub fn render_plan(plan: Plan, options: &RenderOptions) -> Rendered {
     }
 }
 
-/// Whether a region runs the FDB operator: it hosts at least one datacenter.
-fn runs_operator(plan: &Plan, region: usize) -> bool {
-    !matches!(plan.regions[region].role, RegionRole::Client)
-        && !plan.regions[region].datacenters.is_empty()
-}
-
 fn notices(plan: &Plan) -> Vec<String> {
     match plan.bootstrap {
         Bootstrap::PhaseOne { datacenter } => {
             let datacenter = &plan.datacenters[datacenter];
-            let region = plan.region_spec(datacenter.region);
+            let region = &plan.regions[datacenter.region];
             vec![format!(
                 "bootstrap phase 1 of 2: no seed connection string, so only datacenter {} (region {}) is rendered, as a single-datacenter region with usable_regions 1; once it is reconciled, read its connection string ({}) and re-render with --seed-connection-string to get all {} datacenters (APPLY.md has the steps)",
                 datacenter.id,
                 region.id,
-                apply_guide::connection_string_command(
-                    plan,
-                    datacenter.region,
-                    &datacenter.resource_name
-                ),
+                apply_guide::connection_string_command(region, &datacenter.resource_name),
                 plan.datacenters.len()
             )]
         }

@@ -3,11 +3,11 @@
 //! operator (8080; it has no Service). Rendered with `monitoring.create_service_monitors: true`,
 //! each in its own file, so a cluster without the Prometheus operator's CRDs can drop them.
 
-use super::inferadb::{App, MAIN_SERVICE, rendered_apps};
-use super::labels;
+use super::inferadb::metrics_port;
 use super::object::RenderedObject;
-use super::operator::OPERATOR_APP;
-use crate::plan::Plan;
+use super::{RegionCtx, labels, meta};
+use crate::names::OPERATOR_APP;
+use crate::names::labels::{MAIN_SERVICE, SERVICE};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Serialize;
 
@@ -39,60 +39,52 @@ struct Endpoint {
     path: &'static str,
 }
 
-fn metadata(plan: &Plan, region: usize, name: &str, app: &str) -> ObjectMeta {
-    ObjectMeta {
-        name: Some(name.to_owned()),
-        namespace: Some(plan.region_spec(region).namespace.clone()),
-        labels: Some(labels::common(plan, region, app, "monitoring")),
-        ..ObjectMeta::default()
-    }
-}
-
-fn selector(plan: &Plan, region: usize, app: &str) -> LabelSelector {
+fn selector(ctx: &RegionCtx<'_>, app: &str) -> LabelSelector {
     LabelSelector {
-        match_labels: Some(labels::selector(plan, region, app)),
+        match_labels: Some(labels::selector(ctx, app)),
         ..LabelSelector::default()
     }
 }
 
 /// The monitors of a region, for what runs there.
-pub(crate) fn objects(plan: &Plan, region: usize, runs_operator: bool) -> Vec<RenderedObject> {
-    let monitoring = &plan.spec.monitoring;
-    if !(monitoring.enabled && monitoring.create_service_monitors) {
+pub(crate) fn objects(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
+    if !ctx.plan.monitoring.monitors {
         return Vec::new();
     }
-    let mut objects: Vec<RenderedObject> = rendered_apps(plan, region)
-        .into_iter()
-        .map(|app: App| {
+    let mut objects: Vec<RenderedObject> = ctx
+        .region
+        .apps
+        .iter()
+        .map(|&app| {
             RenderedObject::new(&Monitor {
                 api_version: "monitoring.coreos.com/v1",
                 kind: "ServiceMonitor",
-                metadata: metadata(plan, region, app.name(), app.name()),
+                metadata: meta::namespaced(ctx, app.name(), app.name(), "monitoring"),
                 spec: ServiceMonitorSpec {
                     // The main Service only: the engine's headless Service selects the same
                     // pods, and Prometheus would scrape each of them once per Service.
                     selector: {
-                        let mut selector = selector(plan, region, app.name());
+                        let mut selector = selector(ctx, app.name());
                         if let Some(labels) = selector.match_labels.as_mut() {
-                            labels.insert(labels::SERVICE.to_owned(), MAIN_SERVICE.to_owned());
+                            labels.insert(SERVICE.to_owned(), MAIN_SERVICE.to_owned());
                         }
                         selector
                     },
                     endpoints: vec![Endpoint {
-                        port: app.metrics_port().0,
+                        port: metrics_port(app).0,
                         path: "/metrics",
                     }],
                 },
             })
         })
         .collect();
-    if runs_operator {
+    if ctx.region.runs_operator() {
         objects.push(RenderedObject::new(&Monitor {
             api_version: "monitoring.coreos.com/v1",
             kind: "PodMonitor",
-            metadata: metadata(plan, region, OPERATOR_APP, OPERATOR_APP),
+            metadata: meta::namespaced(ctx, OPERATOR_APP, OPERATOR_APP, "monitoring"),
             spec: PodMonitorSpec {
-                selector: selector(plan, region, OPERATOR_APP),
+                selector: selector(ctx, OPERATOR_APP),
                 pod_metrics_endpoints: vec![Endpoint {
                     port: "metrics",
                     path: "/metrics",

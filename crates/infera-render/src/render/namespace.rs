@@ -1,8 +1,8 @@
 //! The region's Namespace.
 
-use super::labels;
 use super::object::RenderedObject;
-use crate::plan::Plan;
+use super::{RegionCtx, labels};
+use crate::names::INFERADB_APP;
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
@@ -10,9 +10,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 /// privileged containers (kernel-mode Tailscale), so the namespace admits them under Pod
 /// Security Admission (`enforce: privileged`), and warns and audits at `baseline`, so every
 /// exception shows on apply and in the audit log (`APPLY.md` lists them).
-pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
-    let mut labels = labels::common(plan, region, "inferadb", "namespace");
-    if plan.spec.tailscale.enabled {
+pub(crate) fn objects(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
+    let mut labels = labels::common(ctx, INFERADB_APP, "namespace");
+    if ctx.plan.tailscale.is_some() {
         for (mode, level) in [
             ("enforce", "privileged"),
             ("warn", "baseline"),
@@ -26,7 +26,7 @@ pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
     }
     let namespace = Namespace {
         metadata: ObjectMeta {
-            name: Some(plan.region_spec(region).namespace.clone()),
+            name: Some(ctx.region.namespace.clone()),
             labels: Some(labels),
             ..ObjectMeta::default()
         },

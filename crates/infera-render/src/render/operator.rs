@@ -6,32 +6,22 @@
 //! (charts/fdb-operator/templates/manager/deployment.yaml), summarised in
 //! docs/fdb-multi-region.md §3.1 and §3.4.
 
-use super::labels;
 use super::object::RenderedObject;
 use super::pod::{
-    empty_dir, env, env_field, fixed_resources, hardened, http_probe, mount, pod_security,
+    FDB_UID, empty_dir, env, env_field, fixed_resources, hardened, http_probe, mount, pod_security,
     scrape_annotations, template,
 };
 use super::ports::OPERATOR_METRICS;
 use super::rbac::{self, role_ref};
 use super::tailscale;
-use super::tailscale_names::Workload;
+use super::{RegionCtx, labels, meta};
+use crate::names::tailscale::Workload;
+use crate::names::{OPERATOR_APP, OPERATOR_DEPLOYMENT, OPERATOR_NAME, node_reader_name};
 use crate::plan::Plan;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{Container, ContainerPort, PodSpec, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
-
-/// The operator's ServiceAccount and Role name (as upstream names them).
-pub const OPERATOR_NAME: &str = "fdb-kubernetes-operator-controller-manager";
-/// The operator's Deployment. Shorter than upstream's, so the pods' Tailscale device names
-/// (`<region>-<pod name>`) fit 63 characters.
-pub const OPERATOR_DEPLOYMENT: &str = "fdb-operator";
-/// `app.kubernetes.io/name` of the operator.
-pub(crate) const OPERATOR_APP: &str = "fdb-kubernetes-operator";
-/// The UID/GID the operator image runs as.
-const FDB_UID: i64 = 4059;
 
 /// The operator image, tagged `v<version>` as upstream tags it (rule 21).
 pub fn operator_image(plan: &Plan) -> String {
@@ -39,22 +29,6 @@ pub fn operator_image(plan: &Plan) -> String {
         "foundationdb/fdb-kubernetes-operator:v{}",
         plan.operator_version
     )
-}
-
-/// The ClusterRole granting node reads, named per namespace because ClusterRoles are
-/// cluster-wide and two regions may share a Kubernetes cluster under different namespaces.
-pub fn node_reader_name(namespace: &str) -> String {
-    format!("{namespace}-fdb-kubernetes-operator-nodes")
-}
-
-fn metadata(plan: &Plan, region: usize, name: &str, namespaced: bool) -> ObjectMeta {
-    let spec_region = plan.region_spec(region);
-    ObjectMeta {
-        name: Some(name.to_owned()),
-        namespace: namespaced.then(|| spec_region.namespace.clone()),
-        labels: Some(labels::common(plan, region, OPERATOR_APP, "operator")),
-        ..ObjectMeta::default()
-    }
 }
 
 fn rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> PolicyRule {
@@ -77,11 +51,11 @@ const ALL_VERBS: [&str; 7] = [
 ];
 
 /// Every object of the region's operator.
-pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
-    let namespace = plan.region_spec(region).namespace.clone();
+pub(crate) fn objects(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
+    let namespace = ctx.region.namespace.clone();
     let subject = rbac::service_account(OPERATOR_NAME, &namespace);
     let service_account = ServiceAccount {
-        metadata: metadata(plan, region, OPERATOR_NAME, true),
+        metadata: meta::namespaced(ctx, OPERATOR_NAME, OPERATOR_APP, "operator"),
         ..ServiceAccount::default()
     };
     // Namespaced: the operator watches only its own namespace (WATCH_NAMESPACE), so a Role is
@@ -93,7 +67,7 @@ pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
     // v2.33.0), and this namespace holds control's master key and the Tailscale credentials, so
     // Secrets are left out.
     let role = Role {
-        metadata: metadata(plan, region, OPERATOR_NAME, true),
+        metadata: meta::namespaced(ctx, OPERATOR_NAME, OPERATOR_APP, "operator"),
         rules: Some(vec![
             rule(
                 &[""],
@@ -129,18 +103,18 @@ pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
         ]),
     };
     let role_binding = RoleBinding {
-        metadata: metadata(plan, region, OPERATOR_NAME, true),
+        metadata: meta::namespaced(ctx, OPERATOR_NAME, OPERATOR_APP, "operator"),
         role_ref: role_ref("Role", OPERATOR_NAME),
         subjects: Some(vec![subject.clone()]),
     };
     let node_reader = node_reader_name(&namespace);
     let cluster_role = ClusterRole {
-        metadata: metadata(plan, region, &node_reader, false),
+        metadata: meta::cluster_wide(ctx, &node_reader, OPERATOR_APP, "operator"),
         rules: Some(vec![rule(&[""], &["nodes"], &["get", "list", "watch"])]),
         ..ClusterRole::default()
     };
     let cluster_role_binding = ClusterRoleBinding {
-        metadata: metadata(plan, region, &node_reader, false),
+        metadata: meta::cluster_wide(ctx, &node_reader, OPERATOR_APP, "operator"),
         role_ref: role_ref("ClusterRole", &node_reader),
         subjects: Some(vec![subject]),
     };
@@ -150,7 +124,7 @@ pub(crate) fn objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
         RenderedObject::new(&role_binding),
         RenderedObject::new(&cluster_role),
         RenderedObject::new(&cluster_role_binding),
-        RenderedObject::new(&deployment(plan, region)),
+        RenderedObject::new(&deployment(ctx)),
     ]
 }
 
@@ -195,9 +169,10 @@ fn client_library_init(plan: &Plan) -> Container {
     }
 }
 
-fn deployment(plan: &Plan, region: usize) -> Deployment {
-    let selector = labels::selector(plan, region, OPERATOR_APP);
-    let pod_labels = labels::common(plan, region, OPERATOR_APP, "operator");
+fn deployment(ctx: &RegionCtx<'_>) -> Deployment {
+    let plan = ctx.plan;
+    let selector = labels::selector(ctx, OPERATOR_APP);
+    let pod_labels = labels::common(ctx, OPERATOR_APP, "operator");
     let mut env_vars = Vec::new();
     if plan.operator_version.major < 2 {
         // The v1 chart points the client at the copied libraries explicitly.
@@ -237,13 +212,12 @@ fn deployment(plan: &Plan, region: usize) -> Deployment {
     // The operator runs fdbcli against every process of the cluster, in every region
     // (docs/fdb-multi-region.md §5.3), so it needs the routes to the remote pod CIDRs too.
     // Its state is in memory, so its identity is ephemeral (an FDB tag, an ephemeral credential).
-    let mut init_containers =
-        tailscale::deployment_init_containers(plan, region, Workload::FdbEphemeral);
+    let mut init_containers = tailscale::deployment_init_containers(ctx, Workload::FdbEphemeral);
     init_containers.push(client_library_init(plan));
     let (selector, template) = template(
         selector,
         pod_labels,
-        scrape_annotations(plan.spec.monitoring.enabled, OPERATOR_METRICS),
+        scrape_annotations(plan.monitoring.scrape, OPERATOR_METRICS),
         PodSpec {
             service_account_name: Some(OPERATOR_NAME.to_owned()),
             security_context: Some(pod_security(FDB_UID)),
@@ -266,7 +240,7 @@ fn deployment(plan: &Plan, region: usize) -> Deployment {
     };
     k8s_openapi::k8s_if_le_1_36! { let spec = Some(spec); }
     Deployment {
-        metadata: metadata(plan, region, OPERATOR_DEPLOYMENT, true),
+        metadata: meta::namespaced(ctx, OPERATOR_DEPLOYMENT, OPERATOR_APP, "operator"),
         spec,
         ..Deployment::default()
     }

@@ -1,24 +1,17 @@
 //! `outputs.json`: the Terraform module's outputs, with the values known at render time.
 //! Values only a running cluster knows are `null` and listed in `unknown_at_render_time`.
 
-use super::fdb_cluster::rendered_datacenters;
-use super::inferadb::{App, cluster_file_source, rendered_apps};
-use super::operator::{OPERATOR_DEPLOYMENT, operator_image};
-use super::tailscale_names::{ROUTER_NAME, Workload, credential_secret};
+use super::inferadb::{metrics_port, ports};
+use super::operator::operator_image;
 use crate::model::failure::Lost;
-use crate::naming::{CLUSTER_FILE_KEY, CLUSTER_FILE_PATH, fdb_cluster_file_config_map};
+use crate::names::tailscale::{ROUTER_NAME, Workload};
+use crate::names::{
+    App, CLUSTER_FILE_KEY, CLUSTER_FILE_PATH, ENGINE_HEADLESS_SERVICE, OPERATOR_DEPLOYMENT,
+    fdb_cluster_file_config_map,
+};
 use crate::plan::failures::action;
-use crate::plan::{Bootstrap, DatacenterKind, Plan, RegionRole};
+use crate::plan::{Bootstrap, ClusterFile, DatacenterKind, Plan};
 use serde_json::{Map, Value, json};
-
-fn role(plan: &Plan, region: usize) -> &'static str {
-    match plan.regions[region].role {
-        RegionRole::FdbRegion(0) => "active",
-        RegionRole::FdbRegion(_) => "dr",
-        RegionRole::Satellite => "satellite",
-        RegionRole::Client => "client",
-    }
-}
 
 /// `fearless_dr_config.failure_scenarios`: what happens when each datacenter and each region of
 /// the rendered topology is lost (the same computation as `plan` and `APPLY.md`).
@@ -47,23 +40,20 @@ fn failure_scenarios(plan: &Plan) -> Vec<Value> {
 
 /// The outputs document.
 pub(crate) fn outputs(plan: &Plan) -> Value {
-    let spec = &plan.spec;
-    let rendered = rendered_datacenters(plan);
     let mut regions = Map::new();
     let mut operators = Map::new();
     let mut clusters = Map::new();
     for region in &plan.regions {
-        let spec_region = plan.region_spec(region.index);
         regions.insert(
             region.id.clone(),
             json!({
                 "id": region.id,
-                "name": spec_region.display_name(),
-                "is_primary": spec_region.is_primary,
-                "priority": spec_region.priority,
-                "namespace": spec_region.namespace,
-                "kubernetes_context": spec_region.kubernetes.config_context,
-                "fdb_role": role(plan, region.index),
+                "name": region.name,
+                "is_primary": region.is_primary,
+                "priority": region.priority,
+                "namespace": region.namespace,
+                "kubernetes_context": region.kubernetes.config_context,
+                "fdb_role": region.role.as_str(),
             }),
         );
         if region.datacenters.is_empty() {
@@ -72,7 +62,7 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
         operators.insert(
             region.id.clone(),
             json!({
-                "namespace": spec_region.namespace,
+                "namespace": region.namespace,
                 "deployment_name": OPERATOR_DEPLOYMENT,
                 "release_version": plan.operator_version.to_string(),
                 "image": operator_image(plan),
@@ -95,7 +85,7 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
                     "cluster_name": datacenter.resource_name,
                     "cluster_file_configmap_name": fdb_cluster_file_config_map(&datacenter.resource_name),
                     "cluster_file_configmap_key": CLUSTER_FILE_KEY,
-                    "rendered": rendered.contains(&index),
+                    "rendered": datacenter.rendered,
                 })
             })
             .collect();
@@ -104,31 +94,25 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
             region.id.clone(),
             json!({
                 "cluster_name": first.resource_name,
-                "namespace": spec_region.namespace,
+                "namespace": region.namespace,
                 "fdb_version": plan.fdb_version.to_string(),
                 "region_id": region.id,
-                "is_primary": spec_region.is_primary,
-                "redundancy_mode": spec.redundancy_mode.as_str(),
+                "is_primary": region.is_primary,
+                "redundancy_mode": plan.fdb.redundancy_mode.as_str(),
                 "cluster_file_configmap_name": fdb_cluster_file_config_map(&first.resource_name),
                 "cluster_file_secret_name": null,
-                "tailscale_enabled": spec.tailscale.enabled,
+                "tailscale_enabled": plan.tailscale.is_some(),
                 "datacenters": datacenters,
             }),
         );
     }
-    let primary = plan
-        .regions
-        .iter()
-        .find(|region| plan.region_spec(region.index).is_primary);
+    let primary = plan.regions.iter().find(|region| region.is_primary);
     let endpoints = |app: App| -> Map<String, Value> {
         plan.regions
             .iter()
-            .filter(|_| match app {
-                App::Engine => spec.engine.enabled,
-                App::Control => spec.control.enabled,
-            })
+            .filter(|_| plan.app_enabled(app))
             .map(|region| {
-                let namespace = &plan.region_spec(region.index).namespace;
+                let namespace = &region.namespace;
                 let mut endpoint = Map::new();
                 endpoint.insert("service_name".to_owned(), json!(app.name()));
                 endpoint.insert("namespace".to_owned(), json!(namespace));
@@ -136,21 +120,18 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
                     "service_dns".to_owned(),
                     json!(format!("{}.{namespace}.svc.cluster.local", app.name())),
                 );
-                for (name, port) in app.ports() {
+                for (name, port) in ports(app) {
                     endpoint.insert(format!("{name}_port"), json!(port));
                 }
-                endpoint.insert("metrics_port".to_owned(), json!(app.metrics_port().1));
+                endpoint.insert("metrics_port".to_owned(), json!(metrics_port(app).1));
                 if app == App::Engine {
                     endpoint.insert(
                         "headless_service_name".to_owned(),
-                        json!("inferadb-engine-headless"),
+                        json!(ENGINE_HEADLESS_SERVICE),
                     );
                 }
                 endpoint.insert("cluster_ip".to_owned(), Value::Null);
-                endpoint.insert(
-                    "rendered".to_owned(),
-                    json!(rendered_apps(plan, region.index).contains(&app)),
-                );
+                endpoint.insert("rendered".to_owned(), json!(region.runs(app)));
                 (region.id.clone(), Value::Object(endpoint))
             })
             .collect()
@@ -159,24 +140,26 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
         .regions
         .iter()
         .map(|region| {
-            let source = cluster_file_source(plan, region.index);
+            let source = region.cluster_file.as_ref();
             (
                 region.id.clone(),
                 json!({
-                    "configmap_name": source.as_ref().map(|(name, _)| name.clone()),
+                    "configmap_name": source.map(ClusterFile::config_map),
                     "configmap_key": CLUSTER_FILE_KEY,
-                    "written_by": source.as_ref().map(|(_, ours)| if *ours { "infera-render" } else { "fdb-operator" }),
+                    "written_by": source.map(|source| match source {
+                        ClusterFile::Ours { .. } => "infera-render",
+                        ClusterFile::Operator { .. } => "fdb-operator",
+                    }),
                 }),
             )
         })
         .collect();
-    let primary_namespace = primary.map(|region| plan.region_spec(region.index).namespace.clone());
-    let tailscale = &spec.tailscale;
-    let tailscale_config = if tailscale.enabled {
+    let primary_namespace = primary.map(|region| region.namespace.clone());
+    let tailscale_config = if let Some(tailscale) = &plan.tailscale {
         let workloads: Vec<Value> = Workload::ALL
             .iter()
             .map(|&workload| {
-                let (secret, key) = credential_secret(plan, workload);
+                let (secret, key) = tailscale.credential_secret(workload);
                 // The routers' tag differs per region: see `subnet_routers`.
                 let tag = (workload != Workload::Router).then(|| workload.tag(""));
                 json!({
@@ -192,7 +175,7 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
             .regions
             .iter()
             .filter_map(|region| {
-                let cidr = plan.region_spec(region.index).pod_cidr.clone()?;
+                let cidr = region.pod_network?.to_string();
                 Some((
                     region.id.clone(),
                     json!({"statefulset": ROUTER_NAME, "replicas": tailscale.router_replicas, "tag": Workload::Router.tag(&region.id), "advertised_routes": [cidr]}),
@@ -239,22 +222,21 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
         Bootstrap::Seeded { connection_string } => (json!(2), json!(connection_string)),
         Bootstrap::SingleDatacenter => (Value::Null, Value::Null),
     };
-    let active = &plan.datacenters[plan.fdb_regions[0].primary.datacenter];
+    let active = &plan.datacenters[plan.active().primary.datacenter];
     json!({
         "regions": regions,
         "primary_region": primary.map(|region| {
-            let spec_region = plan.region_spec(region.index);
-            json!({"id": region.id, "name": spec_region.display_name(), "namespace": spec_region.namespace})
+            json!({"id": region.id, "name": region.name, "namespace": region.namespace})
         }),
         "fdb_operators": operators,
         "fdb_clusters": clusters,
         "engine_endpoints": endpoints(App::Engine),
         "control_endpoints": endpoints(App::Control),
         "fearless_dr_config": {
-            "enabled": spec.fearless_dr.enabled,
-            "usable_regions": spec.fearless_dr.usable_regions,
-            "satellite_logs": plan.satellites_in_use().then(|| spec.fearless_dr.satellite_logs_or_default()),
-            "satellite_redundancy_mode": spec.fearless_dr.satellite_redundancy_mode.filter(|_| plan.satellites_in_use()).map(|mode| mode.as_str()),
+            "enabled": plan.fdb.fearless_dr,
+            "usable_regions": plan.fdb.usable_regions,
+            "satellite_logs": plan.satellites_in_use().then_some(plan.fdb.satellite_logs),
+            "satellite_redundancy_mode": plan.fdb.satellite_redundancy_mode.filter(|_| plan.satellites_in_use()).map(|mode| mode.as_str()),
             "regions": fearless_regions,
             "failure_scenarios": failure_scenarios(plan),
         },
@@ -263,19 +245,19 @@ pub(crate) fn outputs(plan: &Plan) -> Value {
             "fdb_configmap_name": fdb_cluster_file_config_map(&active.resource_name),
             "fdb_configmap_key": CLUSTER_FILE_KEY,
             "cluster_files": cluster_files,
-            "engine_service": primary_namespace.as_ref().filter(|_| spec.engine.enabled).map(|namespace| format!("inferadb-engine.{namespace}.svc.cluster.local")),
-            "engine_http_port": App::Engine.ports()[0].1,
-            // The module's output; the engine serves no gRPC (`App::ports`), so there is none.
+            "engine_service": primary_namespace.as_ref().filter(|_| plan.engine.is_some()).map(|namespace| format!("{}.{namespace}.svc.cluster.local", App::Engine.name())),
+            "engine_http_port": ports(App::Engine)[0].1,
+            // The module's output; the engine serves no gRPC (`inferadb::ports`), so there is none.
             "engine_grpc_port": Value::Null,
             "seed_connection_string": seed,
         },
         "tailscale_config": tailscale_config,
-        "monitoring_enabled": spec.monitoring.enabled,
-        "service_monitors": spec.monitoring.enabled && spec.monitoring.create_service_monitors,
+        "monitoring_enabled": plan.monitoring.scrape,
+        "service_monitors": plan.monitoring.monitors,
         "bootstrap": {
             "phase": phase,
-            "rendered_datacenters": rendered.iter().map(|&index| plan.datacenters[index].id.clone()).collect::<Vec<_>>(),
-            "pending_datacenters": (0..plan.datacenters.len()).filter(|index| !rendered.contains(index)).map(|index| plan.datacenters[index].id.clone()).collect::<Vec<_>>(),
+            "rendered_datacenters": plan.datacenters.iter().filter(|dc| dc.rendered).map(|dc| dc.id.clone()).collect::<Vec<_>>(),
+            "pending_datacenters": plan.datacenters.iter().filter(|dc| !dc.rendered).map(|dc| dc.id.clone()).collect::<Vec<_>>(),
         },
         "unknown_at_render_time": [
             "fdb_operators.*.release_status: the operator Deployment's rollout status",

@@ -26,7 +26,7 @@ use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::ports;
-use super::tailscale_names::{Workload, router_tag};
+use crate::names::tailscale::{Workload, router_tag};
 
 /// The tag of the OAuth client that mints the workload tags (`credentials: oauth_client`).
 const PROVISIONER_TAG: &str = "tag:inferadb-provisioner";
@@ -43,9 +43,7 @@ const NO_POD_CIDR: &str = "Empty: no region sets pod_cidr, so no cross-region ro
 
 /// The policy file, when Tailscale is enabled (`None` otherwise).
 pub(crate) fn policy(plan: &Plan) -> Option<String> {
-    if !plan.spec.tailscale.enabled {
-        return None;
-    }
+    plan.tailscale.as_ref()?;
     let networks = pod_networks(plan);
     let root = Node::Object(vec![
         tag_owners(plan),
@@ -113,9 +111,7 @@ fn pod_networks(plan: &Plan) -> Vec<PodNetwork<'_>> {
     plan.regions
         .iter()
         .filter_map(|region| {
-            let cidr = plan.region_spec(region.index).pod_cidr.as_deref()?;
-            // Validated when the plan was made; a value that does not parse is left out.
-            let network = cidr.parse::<IpNet>().ok()?.trunc();
+            let network = region.pod_network?;
             Some(PodNetwork {
                 region: &region.id,
                 network,
@@ -147,10 +143,10 @@ fn sample_address(network: &IpNet) -> IpAddr {
 /// The workloads that are FDB clients and enabled: engine and control.
 fn fdb_clients(plan: &Plan) -> Vec<Workload> {
     let mut clients = Vec::new();
-    if plan.spec.engine.enabled {
+    if plan.engine.is_some() {
         clients.push(Workload::Engine);
     }
-    if plan.spec.control.enabled {
+    if plan.control.is_some() {
         clients.push(Workload::Control);
     }
     clients
@@ -167,7 +163,7 @@ pub(crate) fn tags(plan: &Plan) -> Vec<String> {
     tags.extend(
         plan.regions
             .iter()
-            .filter(|region| plan.region_spec(region.index).pod_cidr.is_some())
+            .filter(|region| region.pod_network.is_some())
             .map(|region| router_tag(&region.id)),
     );
     tags
@@ -175,7 +171,10 @@ pub(crate) fn tags(plan: &Plan) -> Vec<String> {
 
 /// `tagOwners`: admins own every workload tag; with an OAuth client, its tag owns them too.
 fn tag_owners(plan: &Plan) -> Item {
-    let oauth = plan.spec.tailscale.credentials == TailscaleCredentials::OauthClient;
+    let oauth = plan
+        .tailscale
+        .as_ref()
+        .is_some_and(|tailscale| tailscale.credentials == TailscaleCredentials::OauthClient);
     let mut owners = Vec::new();
     if oauth {
         owners.push(Item::field(PROVISIONER_TAG, strings([ADMINS])));
@@ -218,7 +217,7 @@ fn hosts(plan: &Plan, networks: &[PodNetwork<'_>]) -> Item {
         let missing: Vec<&str> = plan
             .regions
             .iter()
-            .filter(|region| plan.region_spec(region.index).pod_cidr.is_none())
+            .filter(|region| region.pod_network.is_none())
             .map(|region| region.id.as_str())
             .collect();
         if !missing.is_empty() {
@@ -866,8 +865,7 @@ mod tests {
             .expect("routes");
         assert_eq!(routes.len(), 3);
         for region in &plan.regions {
-            let cidr = plan
-                .region_spec(region.index)
+            let cidr = spec.regions[region.index.index()]
                 .pod_cidr
                 .clone()
                 .expect("pod_cidr");

@@ -23,15 +23,13 @@
 //! This is so the sysadmin can override", :1188-1190); tailscaled deletes only its own rules, by
 //! their priorities (:1314-1349).
 
-use super::labels;
 use super::object::RenderedObject;
 use super::pod::{env, env_field, env_secret, http_probe, quantities, spread, template};
 use super::ports::TAILSCALE_HEALTH;
 use super::rbac::{role_ref, service_account};
-use super::tailscale_names::{ROUTER_NAME, Workload, credential_secret, router_pods, state_secret};
-use crate::plan::Plan;
-use crate::syntax::image::parse_image;
-use crate::syntax::version::Version;
+use super::{RegionCtx, labels, meta};
+use crate::names::tailscale::{ROUTER_NAME, Workload, router_pods, state_secret};
+use crate::plan::TailscalePlan;
 use infera_spec::TailscaleCredentials;
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{
@@ -39,14 +37,8 @@ use k8s_openapi::api::core::v1::{
     ServiceAccount, ServiceSpec, VolumeMount,
 };
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
-
-/// The first Tailscale release whose containerboot serves `/healthz` (`TS_ENABLE_HEALTH_CHECK`,
-/// `TS_LOCAL_ADDR_PORT`) and writes Events to its Pod (tailscale@v1.78.3:kube/kubeclient/client.go:407-440;
-/// neither exists at v1.76.0).
-const CONTAINERBOOT_1_78: Version = Version::new(1, 78, 0);
 
 /// The priority of the rule that keeps the own region's pod CIDR on the main table: between
 /// tailscaled's 5250 and its table-52 rule at 5270.
@@ -71,21 +63,9 @@ pub(crate) enum State {
 /// Where the FoundationDB pods' sidecar mounts its part of the `data` volume.
 const STATE_DIR: &str = "/var/lib/tailscale";
 
-/// The Tailscale version of the configured image, when its tag says (`v1.78.3`).
-fn image_version(plan: &Plan) -> Option<Version> {
-    let image = parse_image(&plan.spec.tailscale.image).ok()?;
-    Version::parse(image.tag?.strip_prefix('v')?)
-}
-
-/// Whether the image's containerboot is 1.78 or later: it serves `/healthz` on :9002 and writes
-/// Events.
-pub(crate) fn has_health_check(plan: &Plan) -> bool {
-    image_version(plan).is_some_and(|version| version >= CONTAINERBOOT_1_78)
-}
-
-fn authkey_env(plan: &Plan, workload: Workload) -> Vec<k8s_openapi::api::core::v1::EnvVar> {
-    let (secret, key) = credential_secret(plan, workload);
-    match plan.spec.tailscale.credentials {
+fn authkey_env(ts: &TailscalePlan, workload: Workload) -> Vec<k8s_openapi::api::core::v1::EnvVar> {
+    let (secret, key) = ts.credential_secret(workload);
+    match ts.credentials {
         TailscaleCredentials::PerWorkloadKeys => vec![env_secret("TS_AUTHKEY", &secret, &key)],
         // One OAuth client secret mints every workload's node; `$(VAR)` expands the earlier env
         // var, so the secret value itself is never written anywhere (tailscale
@@ -103,29 +83,24 @@ fn authkey_env(plan: &Plan, workload: Workload) -> Vec<k8s_openapi::api::core::v
     }
 }
 
-fn extra_args(plan: &Plan, region: usize, workload: Workload) -> String {
+fn extra_args(ctx: &RegionCtx<'_>, ts: &TailscalePlan, workload: Workload) -> String {
     let mut args = Vec::new();
     if workload != Workload::Router {
         args.push("--accept-routes".to_owned());
     }
-    if plan.spec.tailscale.credentials == TailscaleCredentials::OauthClient {
-        args.push(format!(
-            "--advertise-tags={}",
-            workload.tag(&plan.regions[region].id)
-        ));
+    if ts.credentials == TailscaleCredentials::OauthClient {
+        args.push(format!("--advertise-tags={}", workload.tag(&ctx.region.id)));
     }
     args.join(" ")
 }
 
 /// `$(POD_IP):9002`, or `[$(POD_IP)]:9002` in a region whose pod CIDR is IPv6.
-fn health_address(plan: &Plan, region: usize) -> String {
-    let ipv6 = plan
-        .region_spec(region)
-        .pod_cidr
-        .as_ref()
-        .and_then(|cidr| cidr.parse::<ipnet::IpNet>().ok())
-        .is_some_and(|net| matches!(net, ipnet::IpNet::V6(_)));
-    if ipv6 {
+fn health_address(ctx: &RegionCtx<'_>) -> String {
+    if ctx
+        .region
+        .pod_network
+        .is_some_and(|net| matches!(net, ipnet::IpNet::V6(_)))
+    {
         format!("[$(POD_IP)]:{TAILSCALE_HEALTH}")
     } else {
         format!("$(POD_IP):{TAILSCALE_HEALTH}")
@@ -134,23 +109,23 @@ fn health_address(plan: &Plan, region: usize) -> String {
 
 /// The device name: FDB pod names are unique across regions already (they hold the datacenter
 /// id); other pods get the region in front (`<region>-<pod>`), validated to fit 63 characters.
-fn hostname(plan: &Plan, region: usize, fdb_pod: bool) -> String {
+fn hostname(ctx: &RegionCtx<'_>, fdb_pod: bool) -> String {
     if fdb_pod {
         "$(POD_NAME)".to_owned()
     } else {
-        format!("{}-$(POD_NAME)", plan.regions[region].id)
+        format!("{}-$(POD_NAME)", ctx.region.id)
     }
 }
 
 /// A Tailscale container. The env list is ordered: `$(VAR)` only sees earlier entries.
 fn container(
-    plan: &Plan,
-    region: usize,
+    ctx: &RegionCtx<'_>,
+    ts: &TailscalePlan,
     workload: Workload,
     state: State,
     fdb_pod: bool,
 ) -> Container {
-    let health = has_health_check(plan);
+    let health = ts.containerboot_1_78;
     let mut vars = vec![env_field("POD_NAME", "metadata.name")];
     if state == State::PerPodSecret {
         // Only with a state Secret does containerboot get Events RBAC; it writes Events only
@@ -176,8 +151,8 @@ fn container(
     if state == State::DataVolume {
         vars.push(env("TS_STATE_DIR", STATE_DIR));
     }
-    vars.push(env("TS_HOSTNAME", hostname(plan, region, fdb_pod)));
-    vars.extend(authkey_env(plan, workload));
+    vars.push(env("TS_HOSTNAME", hostname(ctx, fdb_pod)));
+    vars.extend(authkey_env(ts, workload));
     vars.extend([
         env("TS_USERSPACE", "false"),
         env("TS_DEBUG_FIREWALL_MODE", "auto"),
@@ -185,15 +160,12 @@ fn container(
         env("TS_AUTH_ONCE", "true"),
     ]);
     if workload == Workload::Router
-        && let Some(cidr) = &plan.region_spec(region).pod_cidr
+        && let Some(network) = ctx.region.pod_network
     {
         // The canonical spelling, the one the policy's autoApprovers name.
-        let canonical = cidr
-            .parse::<ipnet::IpNet>()
-            .map_or_else(|_| cidr.clone(), |net| net.to_string());
-        vars.push(env("TS_ROUTES", canonical));
+        vars.push(env("TS_ROUTES", network.to_string()));
     }
-    let args = extra_args(plan, region, workload);
+    let args = extra_args(ctx, ts, workload);
     if !args.is_empty() {
         vars.push(env("TS_EXTRA_ARGS", args));
     }
@@ -206,7 +178,7 @@ fn container(
         // brackets and an IPv4 one must have none, so the family comes from the pod CIDR
         // (IPv4 when the region names none).
         vars.push(env_field("POD_IP", "status.podIP"));
-        vars.push(env("TS_LOCAL_ADDR_PORT", health_address(plan, region)));
+        vars.push(env("TS_LOCAL_ADDR_PORT", health_address(ctx)));
         vars.push(env("TS_ENABLE_HEALTH_CHECK", "true"));
     }
     let probe = |failures| {
@@ -220,7 +192,7 @@ fn container(
     };
     Container {
         name: "tailscale".to_owned(),
-        image: Some(plan.spec.tailscale.image.clone()),
+        image: Some(ts.image.clone()),
         image_pull_policy: Some("IfNotPresent".to_owned()),
         env: Some(vars),
         resources: Some(ResourceRequirements {
@@ -256,24 +228,25 @@ fn container(
 /// adds for any container that mounts it (OP@v2.33.0:internal/pod_models.go:420-482; OP@v1.45.0
 /// the same volume); `workload` is [`Workload::Fdb`] for the pods with a PVC and
 /// [`Workload::FdbEphemeral`] for stateless ones.
-pub(crate) fn fdb_sidecar(plan: &Plan, region: usize, workload: Workload) -> Container {
-    container(plan, region, workload, State::DataVolume, true)
+pub(crate) fn fdb_sidecar(ctx: &RegionCtx<'_>, workload: Workload) -> Option<Container> {
+    let ts = ctx.plan.tailscale.as_ref()?;
+    Some(container(ctx, ts, workload, State::DataVolume, true))
 }
 
 /// The init container that keeps the region's own pod CIDR on the main routing table, ahead of
 /// the table-52 rule tailscaled adds (see the module header); `None` when the region has no
-/// `pod_cidr` (then no router advertises it, so no sidecar accepts it). Run before the sidecar
-/// starts, so tailscaled does not see the rule change.
-pub(crate) fn own_route_init(plan: &Plan, region: usize) -> Option<Container> {
-    let cidr = plan.region_spec(region).pod_cidr.as_ref()?;
-    let network = cidr.parse::<ipnet::IpNet>().ok()?.trunc();
+/// `pod_cidr` (then no router advertises it, so no sidecar accepts it) or runs no Tailscale. Run
+/// before the sidecar starts, so tailscaled does not see the rule change.
+pub(crate) fn own_route_init(ctx: &RegionCtx<'_>) -> Option<Container> {
+    let ts = ctx.plan.tailscale.as_ref()?;
+    let network = ctx.region.pod_network?;
     let ip = match network {
         ipnet::IpNet::V4(_) => "ip",
         ipnet::IpNet::V6(_) => "ip -6",
     };
     Some(Container {
         name: OWN_ROUTE_CONTAINER.to_owned(),
-        image: Some(plan.spec.tailscale.image.clone()),
+        image: Some(ts.image.clone()),
         image_pull_policy: Some("IfNotPresent".to_owned()),
         // The image ships iproute2 (tailscale@v1.78.3:Dockerfile.base; v1.56.1 the same).
         command: Some(vec![
@@ -309,35 +282,25 @@ pub(crate) const OWN_ROUTE_CONTAINER: &str = "tailscale-own-route";
 /// The init containers a Deployment pod runs for Tailscale, in order: the own-route rule, then
 /// the native sidecar; empty without Tailscale.
 pub(crate) fn deployment_init_containers(
-    plan: &Plan,
-    region: usize,
+    ctx: &RegionCtx<'_>,
     workload: Workload,
 ) -> Vec<Container> {
-    if !plan.spec.tailscale.enabled {
+    let Some(ts) = &ctx.plan.tailscale else {
         return Vec::new();
-    }
-    own_route_init(plan, region)
+    };
+    own_route_init(ctx)
         .into_iter()
-        .chain([native_sidecar(plan, region, workload)])
+        .chain([native_sidecar(ctx, ts, workload)])
         .collect()
 }
 
 /// The sidecar of a Deployment pod, as a native sidecar (an init container with
 /// `restartPolicy: Always`, Kubernetes 1.29+): it starts before the other init containers, so
 /// the wait-for-FoundationDB step can already reach the remote regions.
-pub(crate) fn native_sidecar(plan: &Plan, region: usize, workload: Workload) -> Container {
+fn native_sidecar(ctx: &RegionCtx<'_>, ts: &TailscalePlan, workload: Workload) -> Container {
     Container {
         restart_policy: Some("Always".to_owned()),
-        ..container(plan, region, workload, State::Memory, false)
-    }
-}
-
-fn metadata(plan: &Plan, region: usize, name: &str, app: &str, component: &str) -> ObjectMeta {
-    ObjectMeta {
-        name: Some(name.to_owned()),
-        namespace: Some(plan.region_spec(region).namespace.clone()),
-        labels: Some(labels::common(plan, region, app, component)),
-        ..ObjectMeta::default()
+        ..container(ctx, ts, workload, State::Memory, false)
     }
 }
 
@@ -352,24 +315,20 @@ fn rule(resources: &[&str], verbs: &[&str], names: Option<Vec<String>>) -> Polic
 }
 
 fn role_and_binding(
-    plan: &Plan,
-    region: usize,
+    ctx: &RegionCtx<'_>,
     name: &str,
     account: &str,
     rules: Vec<PolicyRule>,
     app: &str,
 ) -> Vec<RenderedObject> {
     let role = Role {
-        metadata: metadata(plan, region, name, app, "tailscale"),
+        metadata: meta::namespaced(ctx, name, app, "tailscale"),
         rules: Some(rules),
     };
     let binding = RoleBinding {
-        metadata: metadata(plan, region, name, app, "tailscale"),
+        metadata: meta::namespaced(ctx, name, app, "tailscale"),
         role_ref: role_ref("Role", name),
-        subjects: Some(vec![service_account(
-            account,
-            &plan.region_spec(region).namespace,
-        )]),
+        subjects: Some(vec![service_account(account, &ctx.region.namespace)]),
     };
     vec![RenderedObject::new(&role), RenderedObject::new(&binding)]
 }
@@ -384,18 +343,21 @@ fn role_and_binding(
 /// at 1.56 only get, update and patch are checked, and a missing create fails on the state
 /// store's first write (v1.56.1:kube/client.go:278-297, ipn/store/kubestore/store_kube.go:84-98).
 /// From 1.78 also get, create and patch on Events (client.go:407-430).
-pub(crate) fn router_objects(plan: &Plan, region: usize) -> Vec<RenderedObject> {
-    if plan.region_spec(region).pod_cidr.is_none() {
+pub(crate) fn router_objects(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
+    let Some(ts) = &ctx.plan.tailscale else {
+        return Vec::new();
+    };
+    if ctx.region.pod_network.is_none() {
         return Vec::new();
     }
-    let replicas = plan.spec.tailscale.router_replicas;
-    let selector = labels::selector(plan, region, ROUTER_NAME);
-    let pod_labels = labels::common(plan, region, ROUTER_NAME, "network");
+    let replicas = ts.router_replicas;
+    let selector = labels::selector(ctx, ROUTER_NAME);
+    let pod_labels = labels::common(ctx, ROUTER_NAME, "network");
     let account = ServiceAccount {
-        metadata: metadata(plan, region, ROUTER_NAME, ROUTER_NAME, "network"),
+        metadata: meta::namespaced(ctx, ROUTER_NAME, ROUTER_NAME, "network"),
         ..ServiceAccount::default()
     };
-    let secrets: Vec<String> = router_pods(replicas)
+    let secrets: Vec<String> = router_pods(u32::try_from(replicas).unwrap_or(0))
         .iter()
         .map(|pod| state_secret(pod))
         .collect();
@@ -403,20 +365,19 @@ pub(crate) fn router_objects(plan: &Plan, region: usize) -> Vec<RenderedObject> 
         rule(&["secrets"], &["create"], None),
         rule(&["secrets"], &["get", "update", "patch"], Some(secrets)),
     ];
-    if has_health_check(plan) {
+    if ts.containerboot_1_78 {
         rules.push(rule(&["events"], &["create", "get", "patch"], None));
     }
     let mut objects = vec![RenderedObject::new(&account)];
     objects.extend(role_and_binding(
-        plan,
-        region,
+        ctx,
         ROUTER_NAME,
         ROUTER_NAME,
         rules,
         ROUTER_NAME,
     ));
     let service = Service {
-        metadata: metadata(plan, region, ROUTER_NAME, ROUTER_NAME, "network"),
+        metadata: meta::namespaced(ctx, ROUTER_NAME, ROUTER_NAME, "network"),
         spec: Some(ServiceSpec {
             cluster_ip: Some("None".to_owned()),
             selector: Some(selector.clone()),
@@ -435,8 +396,8 @@ pub(crate) fn router_objects(plan: &Plan, region: usize) -> Vec<RenderedObject> 
             // ServiceAccount's or the cluster's default.
             automount_service_account_token: Some(true),
             containers: vec![container(
-                plan,
-                region,
+                ctx,
+                ts,
                 Workload::Router,
                 State::PerPodSecret,
                 false,
@@ -447,7 +408,7 @@ pub(crate) fn router_objects(plan: &Plan, region: usize) -> Vec<RenderedObject> 
         },
     );
     let spec = StatefulSetSpec {
-        replicas: Some(i32::try_from(replicas).unwrap_or(2)),
+        replicas: Some(replicas),
         service_name: Some(ROUTER_NAME.to_owned()),
         selector,
         template,
@@ -455,7 +416,7 @@ pub(crate) fn router_objects(plan: &Plan, region: usize) -> Vec<RenderedObject> 
     };
     k8s_openapi::k8s_if_le_1_36! { let spec = Some(spec); }
     let stateful_set = StatefulSet {
-        metadata: metadata(plan, region, ROUTER_NAME, ROUTER_NAME, "network"),
+        metadata: meta::namespaced(ctx, ROUTER_NAME, ROUTER_NAME, "network"),
         spec,
         ..StatefulSet::default()
     };
@@ -466,16 +427,12 @@ pub(crate) fn router_objects(plan: &Plan, region: usize) -> Vec<RenderedObject> 
 
 /// The inline OAuth client secret as a Secret: only with `--allow-plaintext-secrets` (planning
 /// refuses an inline key otherwise).
-pub(crate) fn plaintext_secret(plan: &Plan, region: usize) -> Option<RenderedObject> {
-    let key = plan
-        .spec
-        .tailscale
-        .auth_key
-        .as_ref()
-        .filter(|key| !key.is_empty())?;
-    let (name, data_key) = credential_secret(plan, Workload::Fdb);
+pub(crate) fn plaintext_secret(ctx: &RegionCtx<'_>) -> Option<RenderedObject> {
+    let ts = ctx.plan.tailscale.as_ref()?;
+    let key = ts.inline_oauth_secret.as_ref()?;
+    let (name, data_key) = ts.credential_secret(Workload::Fdb);
     let secret = Secret {
-        metadata: metadata(plan, region, &name, "tailscale", "tailscale"),
+        metadata: meta::namespaced(ctx, &name, "tailscale", "tailscale"),
         type_: Some("Opaque".to_owned()),
         string_data: Some(BTreeMap::from([(data_key, key.expose().to_owned())])),
         ..Secret::default()

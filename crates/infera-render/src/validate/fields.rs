@@ -23,10 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 const OPERATOR_V1_MIN_FDB: Version = Version::new(6, 2, 20);
 const OPERATOR_V2_MIN_FDB: Version = Version::new(7, 1, 0);
 
-/// Label keys infera-render sets itself (selectors and bookkeeping); `spec.labels` may not
-/// override them.
-const RESERVED_LABEL_PREFIXES: [&str; 3] =
-    ["infera.dev/", "foundationdb.org/", "app.kubernetes.io/"];
+use crate::names::labels::RESERVED_PREFIXES as RESERVED_LABEL_PREFIXES;
 
 fn path() -> FieldPath {
     FieldPath::root()

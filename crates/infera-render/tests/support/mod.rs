@@ -192,7 +192,15 @@ pub fn phase_two_problems(spec: &MultiRegionSpec) -> Vec<String> {
     let walk = infera_render::model::staging::walk(
         &before[0].desired,
         &before,
-        &applies(&second, &second.plan.apply_order()),
+        &applies(
+            &second,
+            &second
+                .plan
+                .apply_order()
+                .iter()
+                .map(|id| id.index())
+                .collect::<Vec<_>>(),
+        ),
     );
     walk.problems(&desired(&second))
 }

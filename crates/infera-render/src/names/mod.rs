@@ -1,7 +1,100 @@
 //! Every name infera-render derives for a Kubernetes or FoundationDB object, in one place, with
-//! the length budgets those names must fit.
+//! the length budgets those names must fit: object names here, label keys in [`labels`], the
+//! Tailscale identities in [`tailscale`].
+
+pub mod labels;
+pub mod tailscale;
 
 use crate::syntax::names::DNS_LABEL_MAX;
+
+/// One of the two InferaDB workloads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum App {
+    /// The authorization engine.
+    Engine,
+    /// The control plane.
+    Control,
+}
+
+impl App {
+    /// Both, in render order.
+    pub const ALL: [App; 2] = [App::Engine, App::Control];
+
+    /// Object name and `app.kubernetes.io/name`: `inferadb-engine` or `inferadb-control`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Engine => "inferadb-engine",
+            Self::Control => "inferadb-control",
+        }
+    }
+
+    /// The app container's name and `app.kubernetes.io/component`: `engine` or `control`.
+    #[must_use]
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Self::Engine => "engine",
+            Self::Control => "control",
+        }
+    }
+
+    /// The env prefix the binary reads (config crate `Environment::with_prefix("INFERADB")`,
+    /// separator `__`, under the `engine:`/`control:` root: engine crates/inferadb-engine-config
+    /// src/lib.rs `load`).
+    #[must_use]
+    pub fn env_prefix(self) -> &'static str {
+        match self {
+            Self::Engine => "INFERADB__ENGINE__",
+            Self::Control => "INFERADB__CONTROL__",
+        }
+    }
+
+    /// Its Tailscale identity.
+    #[must_use]
+    pub fn workload(self) -> tailscale::Workload {
+        match self {
+            Self::Engine => tailscale::Workload::Engine,
+            Self::Control => tailscale::Workload::Control,
+        }
+    }
+}
+
+/// The engine's headless Service (discovery of the individual pods).
+pub const ENGINE_HEADLESS_SERVICE: &str = "inferadb-engine-headless";
+
+/// The Role (and RoleBinding) that lets engine and control discover each other through
+/// Endpoints, and `app.kubernetes.io/name` of objects shared by both apps.
+pub const DISCOVERY_ROLE: &str = "inferadb-discovery";
+
+/// `app.kubernetes.io/name` of objects that belong to the deployment as a whole (the
+/// Namespace, the discovery RBAC).
+pub const INFERADB_APP: &str = "inferadb";
+
+/// The operator's ServiceAccount and Role name (as upstream names them).
+pub const OPERATOR_NAME: &str = "fdb-kubernetes-operator-controller-manager";
+
+/// The operator's Deployment. Shorter than upstream's, so the pods' Tailscale device names
+/// (`<region>-<pod name>`) fit 63 characters.
+pub const OPERATOR_DEPLOYMENT: &str = "fdb-operator";
+
+/// `app.kubernetes.io/name` of the operator.
+pub const OPERATOR_APP: &str = "fdb-kubernetes-operator";
+
+/// The ClusterRole granting node reads, named per namespace because ClusterRoles are
+/// cluster-wide and two regions may share a Kubernetes cluster under different namespaces.
+#[must_use]
+pub fn node_reader_name(namespace: &str) -> String {
+    format!("{namespace}-fdb-kubernetes-operator-nodes")
+}
+
+/// `app.kubernetes.io/name` of the FoundationDB objects.
+pub const FDB_APP: &str = "foundationdb";
+
+/// The FoundationDB pods' ServiceAccount (unified image): `<cluster_name>-pods`.
+#[must_use]
+pub fn fdb_pods_account(cluster_name: &str) -> String {
+    format!("{cluster_name}-pods")
+}
 
 /// Longest `processGroupIDPrefix` the operator CRD accepts (`maxLength: 43`).
 pub const PROCESS_GROUP_ID_PREFIX_MAX: usize = 43;

@@ -3,7 +3,6 @@
 //! (docs/inferadb-and-tailscale.md §2.5, §6.0: one tagged credential per workload, never one key
 //! for everything).
 
-use crate::plan::Plan;
 use infera_spec::TailscaleCredentials;
 
 /// A kind of workload on the tailnet; each has its own credential.
@@ -75,17 +74,18 @@ pub fn router_tag(region: &str) -> String {
     format!("tag:inferadb-router-{region}")
 }
 
-/// The Secret (and key) a workload's sidecar reads its credential from.
+/// The Secret a workload's sidecar reads its credential from: `<secret_name>-<workload>` with
+/// one key per workload, or `<secret_name>` itself with one OAuth client for all.
 #[must_use]
-pub fn credential_secret(plan: &Plan, workload: Workload) -> (String, String) {
-    let tailscale = &plan.spec.tailscale;
-    let name = match tailscale.credentials {
-        TailscaleCredentials::PerWorkloadKeys => {
-            format!("{}-{}", tailscale.secret_name, workload.name())
-        }
-        TailscaleCredentials::OauthClient => tailscale.secret_name.clone(),
-    };
-    (name, tailscale.secret_key.clone())
+pub fn credential_secret(
+    credentials: TailscaleCredentials,
+    secret_name: &str,
+    workload: Workload,
+) -> String {
+    match credentials {
+        TailscaleCredentials::PerWorkloadKeys => format!("{secret_name}-{}", workload.name()),
+        TailscaleCredentials::OauthClient => secret_name.to_owned(),
+    }
 }
 
 /// The Secret in which the Tailscale container of pod `pod` keeps its node state
