@@ -524,8 +524,18 @@ fn run_as_mounted(
         "PATH='{}':\"$PATH\" exec /bin/sh -c \"$1\"",
         bin.display()
     ));
-    let output = Command::new("unshare")
-        .args(["-rm", "sh", "-c", &setup.join("\n"), "sh", script])
+    // A wait step that never ends (a copy it never refreshes) fails the test instead of hanging.
+    let output = Command::new("timeout")
+        .args([
+            "60",
+            "unshare",
+            "-rm",
+            "sh",
+            "-c",
+            &setup.join("\n"),
+            "sh",
+            script,
+        ])
         .output()
         .expect("unshare runs");
     Some((
@@ -537,14 +547,23 @@ fn run_as_mounted(
 
 /// A stand-in for `fdbcli -C <file> ...` that does to the cluster file what the FoundationDB
 /// client does once it learns new coordinators: it logs the string it read, replaces the file
-/// through a temporary file in its folder, and logs whether that worked (the real client logs
+/// through a temporary file in its folder with the old file's owner, and logs whether that worked (the real client logs
 /// `UnableToChangeConnectionFile` and carries on: ClusterConnectionFile.actor.cpp:148-174), then
-/// reports the database available.
+/// reports the database available. With `REACHABLE` set, a file holding another connection
+/// string reaches no coordinator: the database is reported unavailable.
 const FDBCLI: &str = r#"#!/bin/sh
 file=$2
-printf 'read %s\n' "$(grep -v '^#' "$file")" >> "$LOG"
+written="$(grep -v '^#' "$file")"
+printf 'read %s\n' "$written" >> "$LOG"
+if [ -n "$REACHABLE" ] && [ "$written" != "$REACHABLE" ]; then
+  echo unreachable >> "$LOG"
+  echo 'The database is unavailable; type `status'"'"' for more information.'
+  exit 0
+fi
 tmp="$(dirname "$file")/$$.tmp"
-if { printf '# DO NOT EDIT!\n%s\n' "$MOVED" > "$tmp" && mv "$tmp" "$file"; } 2>/dev/null; then
+# atomicReplace: a temporary file in the folder, given the old file's owner and mode, renamed
+# over it (FDB@7.3.43:flow/Platform.actor.cpp:2323-2364).
+if { printf '# DO NOT EDIT!\n%s\n' "$MOVED" > "$tmp" && chown --reference="$file" "$tmp" && chmod --reference="$file" "$tmp" && mv "$tmp" "$file"; } 2>/dev/null; then
   echo persisted >> "$LOG"
 else
   echo UnableToChangeConnectionFile >> "$LOG"
@@ -554,7 +573,8 @@ echo 'The database is available.'
 
 /// The wait step of each kind of pod, run exactly as rendered against the volumes its
 /// container mounts: it must hand the app a cluster file the client can rewrite, keep a newer
-/// file an earlier start left, and refuse a master key control would reject.
+/// file an earlier start left, replace one that reaches no coordinator by the operator's
+/// current file, and refuse a master key control would reject.
 #[test]
 fn the_wait_step_prepares_a_cluster_file_the_client_can_rewrite() {
     let rendered = renders();
@@ -574,12 +594,24 @@ fn the_wait_step_prepares_a_cluster_file_the_client_can_rewrite() {
         let work = tempfile::tempdir().expect("tempdir");
         let bin = work.path().join("bin");
         std::fs::create_dir_all(&bin).expect("bin");
-        let fdbcli = bin.join("fdbcli");
-        std::fs::write(&fdbcli, FDBCLI).expect("fdbcli");
-        std::fs::set_permissions(&fdbcli, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .expect("chmod");
+        // The stand-in fdbcli, and a `sleep` that does not wait between attempts.
+        for (tool, text) in [("fdbcli", FDBCLI), ("sleep", "#!/bin/sh\n")] {
+            let path = bin.join(tool);
+            std::fs::write(&path, text).expect("stand-in");
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .expect("chmod");
+        }
+        // The operator keeps its ConfigMap current; infera-render's own (client regions) is
+        // written once.
+        let operator_config_map = pod["volumes"].as_array().is_some_and(|volumes| {
+            volumes.iter().any(|v| {
+                v["configMap"]["name"]
+                    .as_str()
+                    .is_some_and(|name| name.ends_with("-config"))
+            })
+        });
         let log = work.path().join("log");
-        let run = |master_key: &[u8], earlier: Option<&str>| {
+        let run = |master_key: &[u8], earlier: Option<&str>, reachable: Option<&str>| {
             let volumes = work.path().join("volumes");
             let _ = std::fs::remove_dir_all(&volumes);
             let _ = std::fs::remove_file(&log);
@@ -624,8 +656,9 @@ fn the_wait_step_prepares_a_cluster_file_the_client_can_rewrite() {
                 .collect();
             // SAFETY of the environment: the stand-in reads these two.
             let script = format!(
-                "export LOG='{}' MOVED='inferadb_fdb:S33dC0nnect10n@10.10.3.1:4501'\n{script}",
-                log.display()
+                "export LOG='{}' MOVED='inferadb_fdb:S33dC0nnect10n@10.10.3.1:4501' REACHABLE='{}'\n{script}",
+                log.display(),
+                reachable.unwrap_or_default()
             );
             let result = run_as_mounted(&script, &borrowed, &bin);
             let file = mounts
@@ -641,7 +674,7 @@ fn the_wait_step_prepares_a_cluster_file_the_client_can_rewrite() {
             )
         };
         let at = format!("{name}: {region}/{app}");
-        let (result, log_text, file) = run(&[7u8; 32], None);
+        let (result, log_text, file) = run(&[7u8; 32], None, None);
         let Some((ok, stdout, stderr)) = result else {
             return;
         };
@@ -656,16 +689,34 @@ fn the_wait_step_prepares_a_cluster_file_the_client_can_rewrite() {
             "{at}: the app does not see what the client learnt"
         );
         // A pod that started before keeps what its client learnt since.
-        let (result, log_text, _) = run(&[7u8; 32], Some("earlier:cluster@10.10.9.9:4501"));
+        let (result, log_text, _) = run(&[7u8; 32], Some("earlier:cluster@10.10.9.9:4501"), None);
         assert!(result.is_some_and(|(ok, _, _)| ok), "{at}");
         assert!(
             log_text.starts_with("read earlier:cluster@10.10.9.9:4501\n"),
             "{at}: the copy from the ConfigMap replaced a newer file: {log_text}"
         );
+        if operator_config_map {
+            // A copy whose coordinators are all gone is replaced by the operator's current file.
+            let (result, log_text, file) = run(
+                &[7u8; 32],
+                Some("stale:cluster@10.10.8.8:4501"),
+                Some(TEST_SEED),
+            );
+            assert!(result.is_some_and(|(ok, _, _)| ok), "{at}");
+            assert_eq!(
+                log_text,
+                format!(
+                    "read stale:cluster@10.10.8.8:4501\nunreachable\nread {TEST_SEED}\npersisted\n"
+                ),
+                "{at}"
+            );
+            assert!(file.is_some_and(|f| f.contains("10.10.3.1:4501")), "{at}");
+        }
         if app == "inferadb-control" {
             // A base64 text key (44 bytes) passes control's startup and fails on first use;
             // the wait step stops it before.
-            let (result, log_text, _) = run(b"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", None);
+            let (result, log_text, _) =
+                run(b"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", None, None);
             let (ok, _, stderr) = result.expect("unshare ran before");
             assert!(!ok, "{at}: a 44-byte master key was accepted");
             assert!(stderr.contains("holds 44 bytes"), "{at}: {stderr}");
@@ -796,6 +847,369 @@ fn the_apps_client_library_must_speak_the_clusters_protocol() {
                 "engine.fdb_client_version: `{bad}` is not a FoundationDB release line"
             )],
             "{bad}"
+        );
+    }
+}
+
+fn image_warnings(engine_image: &str) -> Vec<String> {
+    let mut spec = examples()
+        .into_iter()
+        .find(|(file, _)| file == "single-region.yaml")
+        .expect("single-region")
+        .1;
+    spec.engine.image = engine_image.to_owned();
+    let plan = infera_render::plan(&spec, &infera_render::PlanOptions::default())
+        .unwrap_or_else(|d| panic!("{engine_image}: {d}"));
+    plan.warnings
+        .iter()
+        .filter(|w| w.path.to_string() == "engine.image")
+        .map(|w| w.message.clone())
+        .collect()
+}
+
+/// No published image can use FoundationDB (every image upstream's CI builds comes from a tag
+/// after FoundationDB was removed: engine `git tag --no-contains d47a88e` is every tag), and a
+/// moving tag is a different binary on every pull: each is a warning on the image field; a
+/// pinned build of the user's own is not.
+#[test]
+fn images_that_cannot_run_with_foundationdb_are_warned_about() {
+    for (image, expected) in [
+        ("inferadb-engine:latest", "the module's default"),
+        (
+            "ghcr.io/inferadb/engine:v0.1.0-dev.42",
+            "published upstream image",
+        ),
+        ("inferadb/inferadb:v0.1.0", "published upstream image"),
+        (
+            "docker.io/inferadb/inferadb:v0.1.0",
+            "published upstream image",
+        ),
+        ("registry.example.com/inferadb-engine", "not pinned"),
+        ("registry.example.com/inferadb-engine:latest", "not pinned"),
+    ] {
+        let warnings = image_warnings(image);
+        assert_eq!(warnings.len(), 1, "{image}: {warnings:?}");
+        assert!(warnings[0].contains(expected), "{image}: {warnings:?}");
+    }
+    for image in [
+        "registry.example.com/inferadb-engine:fdb-a31e3c3",
+        "registry.example.com/inferadb-engine@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    ] {
+        assert_eq!(image_warnings(image), Vec::<String>::new(), "{image}");
+    }
+}
+
+/// A chart that provides what it owns itself, the way upstream's chart does
+/// (engine@a31e3c3:helm/templates/deployment.yaml: the key from the chart's Secret; settings
+/// through references and `envFrom`).
+const CHART_WITH_ITS_OWN_SETTINGS: &str = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: rel-engine}
+spec:
+  selector: {matchLabels: {app.kubernetes.io/name: inferadb-engine}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: inferadb-engine}}
+    spec:
+      containers:
+        - name: engine
+          image: registry.example.com/inferadb-engine:fdb-a31e3c3
+          env:
+            - name: INFERADB__ENGINE__PEM
+              valueFrom: {secretKeyRef: {name: rel-engine-key, key: pem}}
+            - name: INFERADB__ENGINE__MESH__URL
+              valueFrom: {configMapKeyRef: {name: rel-settings, key: mesh-url}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: rel-control}
+spec:
+  selector: {matchLabels: {app.kubernetes.io/name: inferadb-control}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: inferadb-control}}
+    spec:
+      containers:
+        - name: control
+          image: registry.example.com/inferadb-control:fdb-1f3c7a2
+          env:
+            - {name: INFERADB__CONTROL__MESH__URL, value: "http://rel-engine.default.svc:8080"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: rel-engine-canary}
+spec:
+  selector: {matchLabels: {app.kubernetes.io/name: inferadb-engine}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: inferadb-engine}}
+    spec:
+      containers:
+        - name: engine
+          image: registry.example.com/inferadb-engine:fdb-a31e3c3
+          envFrom: [{secretRef: {name: rel-engine-env}}]
+"#;
+
+/// What the chart sets itself stays the chart's, what it takes from places this tool cannot
+/// read is named in the notes, and control reads the master key this tool points it at.
+#[test]
+fn post_rendering_keeps_what_the_chart_owns_and_says_what_it_cannot_see() {
+    let spec = examples()
+        .into_iter()
+        .find(|(file, _)| file == "single-region.yaml")
+        .expect("single-region")
+        .1;
+    let out = post_render(
+        &spec,
+        CHART_WITH_ITS_OWN_SETTINGS,
+        &PostRenderOptions::default(),
+    )
+    .expect("post-renders");
+    let documents = infera_render::parse_manifests(&out.output).expect("YAML");
+    let container = |name: &str| {
+        documents
+            .iter()
+            .find(|d| d["kind"] == "Deployment" && d["metadata"]["name"] == name)
+            .map(|d| d["spec"]["template"]["spec"]["containers"][0].clone())
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    let entry = |container: &Value, name: &str| {
+        container["env"]
+            .as_array()
+            .and_then(|env| env.iter().find(|v| v["name"] == name).cloned())
+    };
+    let engine = container("rel-engine");
+    assert_eq!(
+        entry(&engine, "INFERADB__ENGINE__PEM")
+            .map(|v| v["valueFrom"]["secretKeyRef"]["name"].clone()),
+        Some(serde_json::json!("rel-engine-key")),
+        "the chart's key is kept"
+    );
+    assert_eq!(
+        entry(&engine, "INFERADB__ENGINE__MESH__URL")
+            .map(|v| v["valueFrom"]["configMapKeyRef"]["name"].clone()),
+        Some(serde_json::json!("rel-settings")),
+        "the chart's reference is kept"
+    );
+    let canary = container("rel-engine-canary");
+    assert!(
+        entry(&canary, "INFERADB__ENGINE__PEM").is_none(),
+        "an explicit key would override the chart's envFrom"
+    );
+    let control = container("rel-control");
+    assert_eq!(
+        env_value(&control, "INFERADB__CONTROL__KEY_FILE").as_deref(),
+        Some("/etc/inferadb/master-key/master.key")
+    );
+    assert!(
+        control["volumeMounts"]
+            .as_array()
+            .is_some_and(|mounts| mounts
+                .iter()
+                .any(|m| m["mountPath"] == "/etc/inferadb/master-key")),
+        "control reads a key file nobody mounted: {control}"
+    );
+    let notes = out.notes.join("\n");
+    for expected in [
+        "Deployment/rel-engine: INFERADB__ENGINE__MESH__URL comes from a reference",
+        "Deployment/rel-control: INFERADB__CONTROL__MESH__URL `http://rel-engine.default.svc:8080` carries a port",
+        "Deployment/rel-engine-canary: INFERADB__ENGINE__PEM is left to the chart's envFrom",
+    ] {
+        assert!(
+            notes.contains(expected),
+            "missing `{expected}` in:\n{notes}"
+        );
+    }
+}
+
+/// The ids a container of `pod` runs as: `(uid, gid, fsGroup)`.
+fn ids_of(pod: &Value, container: &Value) -> (i64, i64, i64) {
+    (
+        run_as(pod, container, "runAsUser").expect("a uid"),
+        run_as(pod, container, "runAsGroup").unwrap_or(0),
+        pod["securityContext"]["fsGroup"].as_i64().unwrap_or(0),
+    )
+}
+
+/// The wait step and then the app's FoundationDB client, each run as the user the pod spec
+/// gives it, on the pod's volumes as the kubelet prepares them (an emptyDir `2777` owned by the
+/// fsGroup, ConfigMap files `0644` and Secret files `0440` in that group, read-only): the app's
+/// client must be able to replace the file the wait step left, which it can only do when it
+/// may give the replacement that file's owner. Needs real root (`unshare -m`, `setpriv`);
+/// skipped loudly otherwise.
+#[test]
+fn the_apps_client_can_replace_the_cluster_file_the_wait_step_left() {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0");
+    let tools = Command::new("setpriv").arg("--version").output().is_ok()
+        && Command::new("unshare")
+            .args(["-m", "true"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !(root && tools) {
+        infera_test_support::skip(
+            "SKIPPED: not root (or no unshare/setpriv), so the cluster file's ownership was NOT exercised as the pod's users",
+        );
+        return;
+    }
+    let spec = examples()
+        .into_iter()
+        .find(|(file, _)| file == "single-region.yaml")
+        .expect("single-region")
+        .1;
+    let chart = post_render(&spec, CHART, &PostRenderOptions::default()).expect("post-renders");
+    let mut pods: Vec<(String, Value)> = app_pods(&renders())
+        .into_iter()
+        .filter(|(name, ..)| name.starts_with("single-region"))
+        .map(|(name, region, _, app, pod)| (format!("{name}: {region}/{app}"), pod))
+        .collect();
+    for document in infera_render::parse_manifests(&chart.output).expect("YAML") {
+        if document["kind"] == "Deployment"
+            && document["metadata"]["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("rel-"))
+        {
+            let name = document["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            pods.push((
+                format!("post-rendered {name}"),
+                document["spec"]["template"]["spec"].clone(),
+            ));
+        }
+    }
+    assert!(pods.len() >= 4, "{}", pods.len());
+    for (at, pod) in pods {
+        let all = containers(&pod);
+        let wait = all
+            .iter()
+            .find(|c| c["name"] == "wait-for-foundationdb")
+            .expect("wait step");
+        let clients = fdb_clients(&pod);
+        let (_, app_file, app) = clients
+            .iter()
+            .find(|(name, ..)| name != "wait-for-foundationdb")
+            .expect("the app");
+        let work = tempfile::tempdir().expect("tempdir");
+        std::fs::set_permissions(
+            work.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .expect("chmod");
+        let bin = work.path().join("bin");
+        std::fs::create_dir_all(&bin).expect("bin");
+        for (tool, text) in [("fdbcli", FDBCLI), ("sleep", "#!/bin/sh\n")] {
+            let path = bin.join(tool);
+            std::fs::write(&path, text).expect("stand-in");
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .expect("chmod");
+        }
+        let log = work.path().join("log");
+        std::fs::write(&log, "").expect("log");
+        std::fs::set_permissions(&log, std::os::unix::fs::PermissionsExt::from_mode(0o666))
+            .expect("chmod");
+        let (_, _, fs_group) = ids_of(&pod, wait);
+        let volumes = work.path().join("volumes");
+        let mut setup = vec![
+            "set -e".to_owned(),
+            "mount --make-rprivate /".to_owned(),
+            "mount -t tmpfs none /etc".to_owned(),
+        ];
+        // Every volume the wait step or the app mounts under /etc, as the kubelet makes it.
+        let mut mounted = BTreeSet::new();
+        for container in [wait, app] {
+            for mount in container["volumeMounts"].as_array().into_iter().flatten() {
+                let path = mount["mountPath"].as_str().unwrap_or_default().to_owned();
+                let name = mount["name"].as_str().unwrap_or_default().to_owned();
+                if !path.starts_with("/etc/") || !mounted.insert(path.clone()) {
+                    continue;
+                }
+                let volume = pod["volumes"]
+                    .as_array()
+                    .and_then(|v| v.iter().find(|v| v["name"] == name.as_str()))
+                    .expect("the mount's volume");
+                let dir = volumes.join(&name);
+                std::fs::create_dir_all(&dir).expect("volume");
+                let mut read_only = mount["readOnly"] == true;
+                if volume.get("emptyDir").is_some() {
+                    setup.push(format!(
+                        "chown 0:{fs_group} '{}' && chmod 2777 '{}'",
+                        dir.display(),
+                        dir.display()
+                    ));
+                } else {
+                    read_only = true;
+                    let secret = volume.get("secret").is_some();
+                    let items = volume["configMap"]["items"]
+                        .as_array()
+                        .or(volume["secret"]["items"].as_array())
+                        .cloned()
+                        .unwrap_or_default();
+                    for item in items {
+                        let file = dir.join(item["path"].as_str().expect("path"));
+                        if secret {
+                            std::fs::write(&file, [7u8; 32]).expect("secret");
+                        } else {
+                            std::fs::write(&file, format!("{TEST_SEED}\n")).expect("config map");
+                        }
+                        let mode = if secret { "0440" } else { "0644" };
+                        setup.push(format!(
+                            "chown 0:{fs_group} '{}' && chmod {mode} '{}'",
+                            file.display(),
+                            file.display()
+                        ));
+                    }
+                }
+                setup.push(format!("mkdir -p '{path}'"));
+                setup.push(format!("mount --bind '{}' '{path}'", dir.display()));
+                if read_only {
+                    setup.push(format!("mount -o remount,bind,ro '{path}'"));
+                }
+            }
+        }
+        // Each command is read from the environment, so no quoting stands between it and the
+        // shell that runs it exactly as rendered.
+        let as_user = |container: &Value, moved: &str, variable: &str| {
+            let (uid, gid, group) = ids_of(&pod, container);
+            format!(
+                "setpriv --reuid={uid} --regid={gid} --groups={group} -- env PATH='{}':/usr/bin:/bin LOG='{}' MOVED='{moved}' REACHABLE= /bin/sh -c 'eval \"${variable}\"'",
+                bin.display(),
+                log.display()
+            )
+        };
+        let script = wait["command"][2]
+            .as_str()
+            .expect("sh -c <script>")
+            .to_owned();
+        setup.push(as_user(
+            wait,
+            "learnt:by-the-wait-step@10.10.3.1:4501",
+            "WAIT",
+        ));
+        setup.push(as_user(app, "learnt:by-the-app@10.10.3.2:4501", "APP"));
+        let output = Command::new("timeout")
+            .args(["60", "unshare", "-m", "sh", "-c", &setup.join("\n")])
+            .env("WAIT", &script)
+            .env(
+                "APP",
+                format!("fdbcli -C {app_file} --exec 'status minimal'"),
+            )
+            .output()
+            .expect("unshare runs");
+        let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            output.status.success(),
+            "{at}: {}{}\n{log_text}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            log_text,
+            format!(
+                "read {TEST_SEED}\npersisted\nread learnt:by-the-wait-step@10.10.3.1:4501\npersisted\n"
+            ),
+            "{at}: the app's client could not replace the cluster file the wait step left"
         );
     }
 }

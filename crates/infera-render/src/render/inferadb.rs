@@ -207,9 +207,12 @@ pub(crate) fn wait_script(master_key: Option<&str>, policy: CopyPolicy) -> Strin
     }
     let source = format!("{CLUSTER_FILE_SOURCE_DIR}/{CLUSTER_FILE_NAME}");
     let retry = match policy {
-        CopyPolicy::RefreshFromOperator | CopyPolicy::KeepCopy => {
-            "echo 'waiting for FoundationDB'; sleep 5".to_owned()
-        }
+        CopyPolicy::RefreshFromOperator => format!(
+            // `cmp` is not in the FoundationDB image (FDB@7.3.43:packaging/docker/Dockerfile:19-50,
+            // centos:7 with no diffutils); the shell compares the two files' contents.
+            "echo 'waiting for FoundationDB'; [ \"$(cat {source})\" = \"$(cat {CLUSTER_FILE_PATH})\" ] || cp {source} {CLUSTER_FILE_PATH}; sleep 5"
+        ),
+        CopyPolicy::KeepCopy => "echo 'waiting for FoundationDB'; sleep 5".to_owned(),
     };
     script.push_str(&format!(
         "until {{ [ -s {CLUSTER_FILE_PATH} ] || cp {source} {CLUSTER_FILE_PATH}; }} && fdbcli -C {CLUSTER_FILE_PATH} --exec 'status minimal' --timeout 10 | grep -q 'is available'; do {retry}; done\n"

@@ -487,7 +487,17 @@ fn check_seed(spec: &MultiRegionSpec, inputs: &Inputs<'_>, diagnostics: &mut Dia
 /// d47a88e` lists none), and no control tag's Cargo.toml has the `foundationdb` crate; so none
 /// of these images can use FoundationDB: the engine exits with "FoundationDB storage backend has
 /// been removed", control rejects `storage=foundationdb`.
-const PUBLISHED_REPOSITORIES: [&str; 2] = ["ghcr.io/inferadb/engine", "ghcr.io/inferadb/control"];
+/// Upstream's CI pushes them to GitHub's registry and to Docker Hub, where the engine is
+/// `inferadb/inferadb` (engine .github/workflows/release.yml, canary.yml and nightly.yml;
+/// control release.yml, canary.yml and container.yml at their `canary` tags).
+const PUBLISHED_REPOSITORIES: [&str; 6] = [
+    "ghcr.io/inferadb/engine",
+    "ghcr.io/inferadb/control",
+    "inferadb/inferadb",
+    "inferadb/control",
+    "docker.io/inferadb/inferadb",
+    "docker.io/inferadb/control",
+];
 
 /// Why an InferaDB image reference is unlikely to run with FoundationDB storage, if it is.
 fn image_concern(image: &str, default: &str) -> Option<String> {
@@ -548,7 +558,7 @@ fn check_workloads(spec: &MultiRegionSpec, diagnostics: &mut Diagnostics) {
         if let Some(concern) = image_concern(image, default_image) {
             diagnostics.push(
                 Diagnostic::warning(at.clone().key("image"), concern).with_help(format!(
-                    "build {who} from its last commit with FoundationDB support and push it to your registry (README: \"The InferaDB images you bring\"), then pin that tag or digest"
+                    "build {who} from a commit that still supports FoundationDB (README: \"The InferaDB images you bring\" names the commit) and push it to your registry, then pin that tag or digest"
                 )),
             );
         }
@@ -760,6 +770,13 @@ fn check_control(spec: &MultiRegionSpec, diagnostics: &mut Diagnostics) {
                 "the engine runs without control: it has no mesh URL to fetch control's signing keys from, so it cannot verify tokens",
             )
             .with_help("enable control, or run it elsewhere and accept that the engine is unauthenticated"),
+        );
+    }
+    if spec.engine.enabled {
+        check_secret_selector(
+            &path().key("engine").key("identity_secret"),
+            &spec.engine.identity_secret,
+            diagnostics,
         );
     }
     if !control.enabled {
