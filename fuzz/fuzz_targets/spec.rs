@@ -7,7 +7,7 @@
 #![no_main]
 
 use infera_render::{
-    PlanOptions, RenderOptions, explain, parse_document, parse_manifests, plan, render_plan,
+    PlanOptions, RenderOptions, explain, parse_document, parse_manifests, render_plan,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -24,23 +24,19 @@ fuzz_target!(|bytes: &[u8]| {
     };
     for seed in [None, Some(SEED.to_owned())] {
         let options = PlanOptions {
-            seed_connection_string: seed.clone(),
+            seed_connection_string: seed,
             allow_plaintext_secrets: true,
         };
-        let planned = match plan(&document.spec, &options) {
+        let planned = match document.plan(&options) {
             Ok(planned) => planned,
             Err(diagnostics) => {
-                let _ = document.locate(diagnostics).to_string();
+                let _ = diagnostics.to_string();
                 continue;
             }
         };
-        let _ = document.locate(planned.warnings.clone()).to_string();
+        let _ = planned.warnings.to_string();
         let _ = explain(&planned);
-        let render_options = RenderOptions {
-            seed_connection_string: seed,
-            allow_plaintext_secrets: true,
-            ..RenderOptions::default()
-        };
+        let render_options = RenderOptions::default();
         let rendered = render_plan(planned.clone(), &render_options);
         let again = render_plan(planned, &render_options);
         let stream = rendered.stream(None);

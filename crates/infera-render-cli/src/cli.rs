@@ -115,3 +115,14 @@ pub struct SpecArgs {
     #[arg(long)]
     pub allow_plaintext_secrets: bool,
 }
+
+impl SpecArgs {
+    /// What the flags change in the plan.
+    #[must_use]
+    pub fn plan_options(&self) -> infera_render::PlanOptions {
+        infera_render::PlanOptions {
+            seed_connection_string: self.seed_connection_string.clone(),
+            allow_plaintext_secrets: self.allow_plaintext_secrets,
+        }
+    }
+}

@@ -4,7 +4,7 @@ use crate::Exit;
 use crate::cli::{Command, RenderArgs, SpecArgs};
 use crate::output_dir::{self, WriteError};
 use crate::{input, report};
-use infera_render::{CrdSet, Document, Plan, PlanOptions, RenderOptions};
+use infera_render::{CrdSet, Document, Plan, RenderOptions};
 use std::path::Path;
 
 /// Runs one subcommand.
@@ -16,12 +16,7 @@ pub fn run(command: Command) -> Exit {
         Command::Render(args) => render(&args),
         Command::Outputs(args) => {
             load_and_plan(&args, Warnings::Stderr).and_then(|(_, _, plan)| {
-                let options = RenderOptions {
-                    seed_connection_string: args.seed_connection_string.clone(),
-                    allow_plaintext_secrets: args.allow_plaintext_secrets,
-                    ..RenderOptions::default()
-                };
-                let rendered = infera_render::render_plan(plan, &options);
+                let rendered = infera_render::render_plan(plan, &RenderOptions::default());
                 let mut text = serde_json::to_string_pretty(&rendered.outputs).unwrap_or_default();
                 text.push('\n');
                 write(&text)
@@ -60,14 +55,10 @@ fn load_and_plan(args: &SpecArgs, warnings_to: Warnings) -> Result<(String, Docu
         report::diagnostics(&spec_input.name, &diagnostics);
         Exit::Invalid
     })?;
-    let options = PlanOptions {
-        seed_connection_string: args.seed_connection_string.clone(),
-        allow_plaintext_secrets: args.allow_plaintext_secrets,
-    };
-    match infera_render::plan(&document.spec, &options) {
+    match document.plan(&args.plan_options()) {
         Ok(mut plan) => {
             // Rule order, not source order: the plan must not depend on the spec's key order.
-            let mut warnings = document.locate(std::mem::take(&mut plan.warnings));
+            let mut warnings = std::mem::take(&mut plan.warnings);
             if args.deny_warnings && !warnings.is_empty() {
                 warnings.deny_warnings();
                 report::diagnostics(&spec_input.name, &warnings);
@@ -80,7 +71,7 @@ fn load_and_plan(args: &SpecArgs, warnings_to: Warnings) -> Result<(String, Docu
             Ok((spec_input.name, document, plan))
         }
         Err(diagnostics) => {
-            report::diagnostics(&spec_input.name, &document.locate(diagnostics));
+            report::diagnostics(&spec_input.name, &diagnostics);
             Err(Exit::Invalid)
         }
     }
@@ -140,10 +131,8 @@ fn render(args: &RenderArgs) -> Result<Exit, Exit> {
         return Err(Exit::Usage);
     }
     let options = RenderOptions {
-        seed_connection_string: args.spec.seed_connection_string.clone(),
         crds,
         spec_path: Some(name),
-        allow_plaintext_secrets: args.spec.allow_plaintext_secrets,
     };
     let rendered = infera_render::render_plan(plan, &options);
     for notice in &rendered.notices {

@@ -40,10 +40,10 @@ pub fn legacy_plugin(config: &Path) -> Exit {
             return Exit::Invalid;
         }
     };
-    let plan = match infera_render::plan(&document.spec, &infera_render::PlanOptions::default()) {
+    let plan = match document.plan(&infera_render::PlanOptions::default()) {
         Ok(plan) => plan,
         Err(diagnostics) => {
-            report::diagnostics(&name, &document.locate(diagnostics));
+            report::diagnostics(&name, &diagnostics);
             return Exit::Invalid;
         }
     };
@@ -193,9 +193,8 @@ pub fn post_render(args: &PostRenderArgs) -> Exit {
         Err(message) => return post_render_failure(args, &message, Exit::Io),
     };
     let options = PostRenderOptions {
+        plan: args.spec.plan_options(),
         region: args.region.clone(),
-        seed_connection_string: args.spec.seed_connection_string.clone(),
-        allow_plaintext_secrets: args.spec.allow_plaintext_secrets,
         selectors,
     };
     match infera_render::post_render(&document.spec, &manifests, &options) {

@@ -12,16 +12,16 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use infera_render::spec::{MultiRegionSpec, Quantity, Region, SatelliteRedundancyMode};
-use infera_render::{RenderOptions, parse_document, render_with};
+use infera_render::{PlanOptions, RenderOptions, parse_document, render_with};
 use std::hint::black_box;
 use std::path::PathBuf;
 
 const SEED: &str = "inferadb_fdb:S33dC0nnect10n@10.10.0.10:4501,10.10.0.11:4501,10.10.0.12:4501";
 
-fn seeded() -> RenderOptions {
-    RenderOptions {
+fn seeded() -> PlanOptions {
+    PlanOptions {
         seed_connection_string: Some(SEED.to_owned()),
-        ..RenderOptions::default()
+        ..PlanOptions::default()
     }
 }
 
@@ -49,7 +49,7 @@ fn examples(c: &mut Criterion) {
         .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
         .collect();
     paths.sort();
-    let as_written = RenderOptions::default();
+    let as_written = PlanOptions::default();
     let mut inputs = Vec::new();
     for path in paths {
         let name = path
@@ -72,7 +72,7 @@ fn examples(c: &mut Criterion) {
     group.finish();
 
     let mut group = c.benchmark_group("render");
-    let mut variants: Vec<(String, &MultiRegionSpec, RenderOptions)> = inputs
+    let mut variants: Vec<(String, &MultiRegionSpec, PlanOptions)> = inputs
         .iter()
         .map(|(name, _, spec)| (name.clone(), spec, as_written.clone()))
         .collect();
@@ -80,22 +80,33 @@ fn examples(c: &mut Criterion) {
         variants.push(("three-region (seeded)".to_owned(), spec, seeded()));
     }
     for (name, spec, options) in &variants {
-        let size = files_size(&render_with(spec, options).expect("renders"));
+        let size =
+            files_size(&render_with(spec, options, &RenderOptions::default()).expect("renders"));
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_function(name, |b| {
-            b.iter(|| files_size(&render_with(black_box(spec), options).expect("renders")))
+            b.iter(|| {
+                files_size(
+                    &render_with(black_box(spec), options, &RenderOptions::default())
+                        .expect("renders"),
+                )
+            })
         });
     }
     group.finish();
 
     let mut group = c.benchmark_group("end-to-end");
     for (name, bytes, spec) in &inputs {
-        let size = files_size(&render_with(spec, &as_written).expect("renders"));
+        let size = files_size(
+            &render_with(spec, &as_written, &RenderOptions::default()).expect("renders"),
+        );
         group.throughput(Throughput::Bytes(size as u64));
         group.bench_function(name, |b| {
             b.iter(|| {
                 let document = parse_document(black_box(bytes)).expect("parses");
-                files_size(&render_with(&document.spec, &as_written).expect("renders"))
+                files_size(
+                    &render_with(&document.spec, &as_written, &RenderOptions::default())
+                        .expect("renders"),
+                )
             })
         });
     }
@@ -156,7 +167,7 @@ fn scaling(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("scaling/{dimension}"));
         for (regions, zones, scale) in sizes {
             let spec = scaled_spec(regions, zones, scale);
-            let rendered = render_with(&spec, &options)
+            let rendered = render_with(&spec, &options, &RenderOptions::default())
                 .unwrap_or_else(|error| panic!("{regions}/{zones}/{scale}: {error}"));
             let size = files_size(&rendered);
             let n = match dimension {
@@ -166,7 +177,12 @@ fn scaling(c: &mut Criterion) {
             };
             group.throughput(Throughput::Bytes(size as u64));
             group.bench_with_input(BenchmarkId::from_parameter(n), &spec, |b, spec| {
-                b.iter(|| files_size(&render_with(black_box(spec), &options).expect("renders")))
+                b.iter(|| {
+                    files_size(
+                        &render_with(black_box(spec), &options, &RenderOptions::default())
+                            .expect("renders"),
+                    )
+                })
             });
         }
         group.finish();

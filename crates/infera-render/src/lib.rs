@@ -51,6 +51,7 @@ pub use syntax::version::Version;
 mod explain;
 mod integrations;
 pub mod model;
+mod pipeline;
 mod render;
 
 pub use explain::explain;

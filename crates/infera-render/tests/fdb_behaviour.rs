@@ -14,7 +14,7 @@ mod support;
 
 use infera_render::model::failure::{Lost, Scenario};
 use infera_render::spec::{FdbRole, MultiRegionSpec};
-use infera_render::{RenderOptions, Rendered, render_with};
+use infera_render::{PlanOptions, RenderOptions, Rendered, render_with};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
@@ -32,11 +32,11 @@ fn example(name: &str) -> MultiRegionSpec {
 }
 
 fn seeded(spec: &MultiRegionSpec) -> Rendered {
-    let options = RenderOptions {
+    let options = PlanOptions {
         seed_connection_string: Some(TEST_SEED.to_owned()),
-        ..RenderOptions::default()
+        ..PlanOptions::default()
     };
-    render_with(spec, &options).unwrap_or_else(|e| panic!("{e}"))
+    render_with(spec, &options, &RenderOptions::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
@@ -478,8 +478,12 @@ fn run_as_rendered(dir: &Path, command: &str) -> (bool, Vec<String>) {
 
 #[test]
 fn the_phase_one_wait_loops_until_the_operator_has_reconciled() {
-    let rendered =
-        render_with(&example("two-region-satellites"), &RenderOptions::default()).expect("renders");
+    let rendered = render_with(
+        &example("two-region-satellites"),
+        &PlanOptions::default(),
+        &RenderOptions::default(),
+    )
+    .expect("renders");
     let wait = rendered
         .apply_guide
         .lines()

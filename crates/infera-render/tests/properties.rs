@@ -11,7 +11,7 @@ mod support;
 use infera_render::spec::{
     FdbRole, MultiRegionSpec, Quantity, RedundancyMode, Region, SatelliteRedundancyMode,
 };
-use infera_render::{RenderOptions, Severity, plan, render_with};
+use infera_render::{PlanOptions, RenderOptions, Severity, plan, render_with};
 use proptest::prelude::*;
 use serde_json::Value;
 use support::{
@@ -324,12 +324,12 @@ proptest! {
     #[test]
     fn valid_specs_render_correctly(shape in shape()) {
         let spec = spec(&shape);
-        let options = RenderOptions {
+        let options = PlanOptions {
             seed_connection_string: shape.seeded.then(|| TEST_SEED.to_owned()),
-            ..RenderOptions::default()
+            ..PlanOptions::default()
         };
-        let rendered = render_with(&spec, &options).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        let again = render_with(&spec, &options).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let rendered = render_with(&spec, &options, &RenderOptions::default()).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let again = render_with(&spec, &options, &RenderOptions::default()).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         prop_assert_eq!(rendered.stream(None), again.stream(None));
         prop_assert_eq!(rendered.files(), again.files());
 
@@ -380,11 +380,11 @@ proptest! {
     #[test]
     fn automatic_recovery_never_without_a_coordinator_majority(shape in shape()) {
         let spec = spec(&shape);
-        let options = RenderOptions {
+        let options = PlanOptions {
             seed_connection_string: shape.seeded.then(|| TEST_SEED.to_owned()),
-            ..RenderOptions::default()
+            ..PlanOptions::default()
         };
-        let rendered = render_with(&spec, &options).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let rendered = render_with(&spec, &options, &RenderOptions::default()).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         let failures = &rendered.plan.failures;
         let mut analyses = vec![&failures.rendered.analysis, &failures.complete().analysis];
         if let Some(third) = &failures.third_site {

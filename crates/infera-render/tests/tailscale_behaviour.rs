@@ -14,7 +14,7 @@
 mod support;
 
 use infera_render::spec::{MultiRegionSpec, TailscaleCredentials};
-use infera_render::{RenderOptions, Rendered, render_with};
+use infera_render::{PlanOptions, RenderOptions, Rendered, render_with};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -25,15 +25,15 @@ use support::{TEST_SEED, containers, examples, renders};
 fn all_renders() -> Vec<(String, Rendered)> {
     let mut out = renders();
     let spec = example("everything-enabled");
-    let seeded = RenderOptions {
+    let seeded = PlanOptions {
         seed_connection_string: Some(TEST_SEED.to_owned()),
-        ..RenderOptions::default()
+        ..PlanOptions::default()
     };
     let mut oauth = spec.clone();
     oauth.tailscale.credentials = TailscaleCredentials::OauthClient;
     out.push((
         "everything-enabled (oauth)".to_owned(),
-        render_with(&oauth, &seeded).expect("renders"),
+        render_with(&oauth, &seeded, &RenderOptions::default()).expect("renders"),
     ));
     let mut ipv6 = spec.clone();
     for (index, region) in ipv6.regions.iter_mut().enumerate() {
@@ -41,13 +41,13 @@ fn all_renders() -> Vec<(String, Rendered)> {
     }
     out.push((
         "everything-enabled (IPv6 pod networks)".to_owned(),
-        render_with(&ipv6, &seeded).expect("renders"),
+        render_with(&ipv6, &seeded, &RenderOptions::default()).expect("renders"),
     ));
     let mut old = spec;
     old.tailscale.image = "tailscale/tailscale:v1.56.1".to_owned();
     out.push((
         "everything-enabled (tailscale 1.56.1)".to_owned(),
-        render_with(&old, &seeded).expect("renders"),
+        render_with(&old, &seeded, &RenderOptions::default()).expect("renders"),
     ));
     out
 }
@@ -569,10 +569,11 @@ fn own_region_traffic_stays_on_the_pod_network_and_remote_regions_use_tailscale(
     ] {
         let rendered = render_with(
             &example(name),
-            &RenderOptions {
+            &PlanOptions {
                 seed_connection_string: Some(TEST_SEED.to_owned()),
-                ..RenderOptions::default()
+                ..PlanOptions::default()
             },
+            &RenderOptions::default(),
         )
         .expect("renders");
         let plan = &rendered.plan;

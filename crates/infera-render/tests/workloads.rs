@@ -7,7 +7,7 @@
 mod support;
 
 use infera_render::spec::{SecretString, TailscaleCredentials};
-use infera_render::{RenderOptions, Rendered, render_with};
+use infera_render::{PlanOptions, RenderOptions, Rendered, render_with};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use support::{TEST_SEED, containers, examples, renders};
@@ -435,7 +435,8 @@ fn each_workload_has_its_own_credential() {
         .into_iter()
         .find(|(n, _)| n == "everything-enabled.yaml")
         .expect("example");
-    let rendered = render_with(&spec, &RenderOptions::default()).expect("renders");
+    let rendered =
+        render_with(&spec, &PlanOptions::default(), &RenderOptions::default()).expect("renders");
     let sources = credential_sources(&rendered);
     let secret = |owner: &str| sources[owner].iter().next().cloned().unwrap_or_default();
     // FoundationDB pods with a volume keep a persistent identity; stateless ones and the
@@ -456,7 +457,8 @@ fn each_workload_has_its_own_credential() {
     // One OAuth client secret: the same Secret, but each workload advertises its own tag.
     let mut oauth = spec.clone();
     oauth.tailscale.credentials = TailscaleCredentials::OauthClient;
-    let rendered = render_with(&oauth, &RenderOptions::default()).expect("renders");
+    let rendered =
+        render_with(&oauth, &PlanOptions::default(), &RenderOptions::default()).expect("renders");
     let sources = credential_sources(&rendered);
     for (owner, tag) in [
         ("foundationdb", "tag:inferadb-fdb"),
@@ -498,10 +500,11 @@ fn an_inline_auth_key_never_reaches_the_output_without_the_flag() {
     // Per-workload keys: an inline key is always refused (it would be shared by every workload).
     let error = render_with(
         &spec,
-        &RenderOptions {
+        &PlanOptions {
             allow_plaintext_secrets: true,
-            ..RenderOptions::default()
+            ..PlanOptions::default()
         },
+        &RenderOptions::default(),
     )
     .expect_err("one key for every workload");
     let text = format!(
@@ -519,7 +522,8 @@ fn an_inline_auth_key_never_reaches_the_output_without_the_flag() {
     // OAuth client secret without the flag: refused, and the message tells how to create the Secret.
     spec.tailscale.credentials = TailscaleCredentials::OauthClient;
     let infera_render::Error::Invalid(diagnostics) =
-        render_with(&spec, &RenderOptions::default()).expect_err("needs the flag")
+        render_with(&spec, &PlanOptions::default(), &RenderOptions::default())
+            .expect_err("needs the flag")
     else {
         panic!("unexpected error kind");
     };
@@ -537,10 +541,11 @@ fn an_inline_auth_key_never_reaches_the_output_without_the_flag() {
     // With the flag: exactly one Secret per region holds it, and nothing else does.
     let rendered = render_with(
         &spec,
-        &RenderOptions {
+        &PlanOptions {
             allow_plaintext_secrets: true,
-            ..RenderOptions::default()
+            ..PlanOptions::default()
         },
+        &RenderOptions::default(),
     )
     .expect("renders with the flag");
     for bundle in &rendered.regions {
@@ -642,7 +647,8 @@ fn client_regions_get_the_cluster_file_once_the_connection_string_is_known() {
         .into_iter()
         .find(|(n, _)| n == "three-region.yaml")
         .expect("example");
-    let first = render_with(&spec, &RenderOptions::default()).expect("renders");
+    let first =
+        render_with(&spec, &PlanOptions::default(), &RenderOptions::default()).expect("renders");
     let client = first.region("ap-southeast-1").expect("bundle");
     assert!(
         client
@@ -653,10 +659,11 @@ fn client_regions_get_the_cluster_file_once_the_connection_string_is_known() {
     );
     let seeded = render_with(
         &spec,
-        &RenderOptions {
+        &PlanOptions {
             seed_connection_string: Some(TEST_SEED.to_owned()),
-            ..RenderOptions::default()
+            ..PlanOptions::default()
         },
+        &RenderOptions::default(),
     )
     .expect("renders");
     let client = seeded.region("ap-southeast-1").expect("bundle");

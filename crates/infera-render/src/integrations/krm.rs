@@ -136,17 +136,17 @@ pub fn krm(input: &str) -> KrmOutcome {
         .and_then(|annotations| annotations.get(REGION_ANNOTATION))
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let plan = match crate::plan::plan(&document.spec, &PlanOptions::default()) {
+    let plan = match document.plan(&PlanOptions::default()) {
         Ok(plan) => plan,
-        Err(diagnostics) => return spec_failure(items, &document.locate(diagnostics)),
+        Err(diagnostics) => return spec_failure(items, &diagnostics),
     };
     if let Some(region) = &region
         && let Err(message) = plan.region_named(region)
     {
         return failure(items, format!("annotation {REGION_ANNOTATION}: {message}"));
     }
-    let warnings: Vec<Value> = document
-        .locate(plan.warnings.clone())
+    let warnings: Vec<Value> = plan
+        .warnings
         .iter()
         .map(|warning| result(&warning.message, "warning", Some(warning.path.to_string())))
         .collect();

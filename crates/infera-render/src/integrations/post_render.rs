@@ -50,12 +50,10 @@ impl Default for WorkloadSelectors {
 /// How to post-render.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PostRenderOptions {
+    /// How the spec is planned (the seed connection string, plaintext secrets).
+    pub plan: PlanOptions,
     /// The region the release is installed into (required when the spec has several).
     pub region: Option<String>,
-    /// Overrides `seed_connection_string`.
-    pub seed_connection_string: Option<String>,
-    /// Allow an inline Tailscale OAuth client secret to be written into a Secret.
-    pub allow_plaintext_secrets: bool,
     /// How the chart's engine and control workloads are found.
     pub selectors: WorkloadSelectors,
 }
@@ -324,11 +322,7 @@ pub fn post_render(
     manifests: &str,
     options: &PostRenderOptions,
 ) -> Result<PostRendered, PostRenderError> {
-    let plan_options = PlanOptions {
-        seed_connection_string: options.seed_connection_string.clone(),
-        allow_plaintext_secrets: options.allow_plaintext_secrets,
-    };
-    let plan = plan(spec, &plan_options).map_err(PostRenderError::Invalid)?;
+    let plan = plan(spec, &options.plan).map_err(PostRenderError::Invalid)?;
     let region = plan
         .select_region(options.region.as_deref())
         .map_err(|error| {
@@ -389,14 +383,7 @@ pub fn post_render(
     let existing: Vec<(String, String)> = documents.iter().map(identity).collect();
     let warnings = plan.warnings.clone();
     let chart_apps: Vec<&str> = App::ALL.iter().map(|app| app.name()).collect();
-    let rendered = render_plan(
-        plan,
-        &RenderOptions {
-            seed_connection_string: options.seed_connection_string.clone(),
-            allow_plaintext_secrets: options.allow_plaintext_secrets,
-            ..RenderOptions::default()
-        },
-    );
+    let rendered = render_plan(plan, &RenderOptions::default());
     let mut appended = Vec::new();
     if let Some(bundle) = rendered.regions.get(index.index()) {
         for object in &bundle.objects {

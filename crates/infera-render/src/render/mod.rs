@@ -31,19 +31,15 @@ use crate::plan::{Bootstrap, Plan, PlanOptions, RegionPlan, plan};
 use infera_spec::MultiRegionSpec;
 use serde::Serialize;
 
-/// How to render, beyond the spec itself.
+/// How to render a plan: what the output holds beyond the plan itself. (What changes the
+/// plan, such as the seed connection string, is in [`PlanOptions`].)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RenderOptions {
-    /// Overrides `seed_connection_string` (the CLI's `--seed-connection-string`).
-    pub seed_connection_string: Option<String>,
     /// Local CRD files to include in every bundle that runs the operator (`--crds-dir`), instead
     /// of installing them from the operator's release URL.
     pub crds: CrdSet,
     /// How the spec file is named in the re-render commands of `APPLY.md`.
     pub spec_path: Option<String>,
-    /// Write an inline `tailscale.auth_key` into a Secret (`--allow-plaintext-secrets`); without
-    /// it, an inline key is an error.
-    pub allow_plaintext_secrets: bool,
 }
 
 /// What every render function of one region reads: the plan, and the region being rendered.
@@ -218,19 +214,19 @@ impl Rendered {
 /// # Errors
 /// [`Error::Invalid`] with every problem when the spec breaks a rule.
 pub fn render(spec: &MultiRegionSpec) -> Result<Rendered, Error> {
-    render_with(spec, &RenderOptions::default())
+    render_with(spec, &PlanOptions::default(), &RenderOptions::default())
 }
 
-/// Validates a spec and renders it.
+/// Validates a spec with `plan_options` and renders it with `options`.
 ///
 /// # Errors
 /// [`Error::Invalid`] with every problem when the spec breaks a rule.
-pub fn render_with(spec: &MultiRegionSpec, options: &RenderOptions) -> Result<Rendered, Error> {
-    let plan_options = PlanOptions {
-        seed_connection_string: options.seed_connection_string.clone(),
-        allow_plaintext_secrets: options.allow_plaintext_secrets,
-    };
-    let plan = plan(spec, &plan_options).map_err(Error::Invalid)?;
+pub fn render_with(
+    spec: &MultiRegionSpec,
+    plan_options: &PlanOptions,
+    options: &RenderOptions,
+) -> Result<Rendered, Error> {
+    let plan = plan(spec, plan_options).map_err(Error::Invalid)?;
     Ok(render_plan(plan, options))
 }
 

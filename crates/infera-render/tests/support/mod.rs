@@ -4,7 +4,7 @@
 #![allow(dead_code, unused_imports, clippy::panic)]
 
 use infera_render::spec::MultiRegionSpec;
-use infera_render::{RenderOptions, Rendered, parse_document, render_with};
+use infera_render::{PlanOptions, RenderOptions, Rendered, parse_document, render_with};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -40,14 +40,15 @@ pub fn examples() -> Vec<(String, MultiRegionSpec)> {
 pub fn renders() -> Vec<(String, Rendered)> {
     let mut out = Vec::new();
     for (name, spec) in examples() {
-        let first =
-            render_with(&spec, &RenderOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let first = render_with(&spec, &PlanOptions::default(), &RenderOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         out.push((format!("{name} (as written)"), first));
-        let seeded = RenderOptions {
+        let seeded = PlanOptions {
             seed_connection_string: Some(TEST_SEED.to_owned()),
-            ..RenderOptions::default()
+            ..PlanOptions::default()
         };
-        let second = render_with(&spec, &seeded).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let second = render_with(&spec, &seeded, &RenderOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         out.push((format!("{name} (seeded)"), second));
     }
     out
@@ -181,12 +182,17 @@ pub fn applies(rendered: &Rendered, order: &[usize]) -> Vec<infera_render::model
 pub fn phase_two_problems(spec: &MultiRegionSpec) -> Vec<String> {
     let mut unseeded = spec.clone();
     unseeded.seed_connection_string = None;
-    let first = render_with(&unseeded, &RenderOptions::default()).expect("phase 1 renders");
-    let seeded = RenderOptions {
+    let first = render_with(
+        &unseeded,
+        &PlanOptions::default(),
+        &RenderOptions::default(),
+    )
+    .expect("phase 1 renders");
+    let seeded = PlanOptions {
         seed_connection_string: Some(TEST_SEED.to_owned()),
-        ..RenderOptions::default()
+        ..PlanOptions::default()
     };
-    let second = render_with(spec, &seeded).expect("phase 2 renders");
+    let second = render_with(spec, &seeded, &RenderOptions::default()).expect("phase 2 renders");
     let before = all_operators(&first);
     assert_eq!(before.len(), 1, "phase 1 holds one FoundationDBCluster");
     let walk = infera_render::model::staging::walk(
@@ -227,13 +233,17 @@ pub fn switched(spec: &MultiRegionSpec) -> Option<MultiRegionSpec> {
 /// then the switched render's regions are applied in `order` (region indices); returns every
 /// problem.
 pub fn switch_problems(spec: &MultiRegionSpec, order: &[usize]) -> Vec<String> {
-    let seeded = RenderOptions {
+    let seeded = PlanOptions {
         seed_connection_string: Some(TEST_SEED.to_owned()),
-        ..RenderOptions::default()
+        ..PlanOptions::default()
     };
-    let before = render_with(spec, &seeded).expect("renders");
-    let after = render_with(&switched(spec).expect("two FDB regions"), &seeded)
-        .expect("the switched spec renders");
+    let before = render_with(spec, &seeded, &RenderOptions::default()).expect("renders");
+    let after = render_with(
+        &switched(spec).expect("two FDB regions"),
+        &seeded,
+        &RenderOptions::default(),
+    )
+    .expect("the switched spec renders");
     let walk = infera_render::model::staging::walk(
         &desired(&before),
         &all_operators(&before),
