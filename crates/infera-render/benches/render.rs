@@ -6,7 +6,7 @@
 //!   the largest the validator allows (16 regions, 8 zones, 1000 replicas and processes), with
 //!   the output size as throughput, so time per byte shows whether growth is linear.
 //!
-//! `scripts/bench.sh` runs these and the whole-process timings and prints the README table.
+//! `scripts/bench.py` runs these and the whole-process timings and prints the README table.
 
 #![allow(missing_docs, clippy::expect_used, clippy::panic)]
 
@@ -14,13 +14,10 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use infera_render::spec::{MultiRegionSpec, Quantity, Region, SatelliteRedundancyMode};
 use infera_render::{PlanOptions, RenderOptions, parse_document, render_with};
 use std::hint::black_box;
-use std::path::PathBuf;
-
-const SEED: &str = "inferadb_fdb:S33dC0nnect10n@10.10.0.10:4501,10.10.0.11:4501,10.10.0.12:4501";
 
 fn seeded() -> PlanOptions {
     PlanOptions {
-        seed_connection_string: Some(SEED.to_owned()),
+        seed_connection_string: Some(infera_test_support::TEST_SEED.to_owned()),
         ..PlanOptions::default()
     }
 }
@@ -42,16 +39,9 @@ fn files_size(rendered: &infera_render::Rendered) -> usize {
 /// `render/three-region (seeded)` is the three-region example in bootstrap phase 2 (every
 /// datacenter rendered).
 fn examples(c: &mut Criterion) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("examples/")
-        .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    paths.sort();
     let as_written = PlanOptions::default();
     let mut inputs = Vec::new();
-    for path in paths {
+    for (_, path) in infera_test_support::example_files() {
         let name = path
             .file_stem()
             .expect("name")

@@ -29,6 +29,7 @@
 mod diagnostics;
 mod source;
 mod syntax;
+mod upstream;
 
 pub use diagnostics::{Diagnostic, Diagnostics, FieldPath, PathSegment, Severity, SourcePosition};
 pub use infera_spec as spec;

@@ -17,6 +17,35 @@ pub fn workspace() -> PathBuf {
         .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
 }
 
+/// A seed connection string for phase-2 renders (any valid string will do).
+pub const TEST_SEED: &str =
+    "inferadb_fdb:S33dC0nnect10n@10.10.0.10:4501,10.10.0.11:4501,10.10.0.12:4501";
+
+/// The example specs (`examples/*.yaml`), sorted by file name: `(file name, path)`.
+///
+/// # Panics
+/// When the examples folder cannot be read or holds fewer than 7 examples.
+#[must_use]
+pub fn example_files() -> Vec<(String, PathBuf)> {
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(workspace().join("examples"))
+        .expect("examples/")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+        .filter_map(|path| {
+            let name = path.file_name()?.to_string_lossy().into_owned();
+            Some((name, path))
+        })
+        .collect();
+    out.sort();
+    assert!(
+        out.len() >= 7,
+        "expected at least 7 examples, found {}",
+        out.len()
+    );
+    out
+}
+
 /// Prints to the real stderr, which the test harness does not capture, so a skip is visible.
 pub fn loud(message: &str) {
     let _ = writeln!(std::io::stderr().lock(), "\n*** {message} ***\n");

@@ -61,20 +61,10 @@ pub fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Run {
 
 /// The example specs, sorted by name, as paths relative to the workspace root.
 pub fn examples() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(workspace().join("examples"))
-        .expect("examples/")
-        .filter_map(|entry| entry.ok())
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| name.ends_with(".yaml"))
-        .map(|name| format!("examples/{name}"))
-        .collect();
-    names.sort();
-    assert!(
-        names.len() >= 7,
-        "expected at least 7 examples, found {}",
-        names.len()
-    );
-    names
+    infera_test_support::example_files()
+        .into_iter()
+        .map(|(name, _)| format!("examples/{name}"))
+        .collect()
 }
 
 /// `infera-render render -f SPEC -o OUT`, in phase 2 (with [`TEST_SEED`]) when `seeded`.
@@ -118,9 +108,7 @@ pub fn golden(folder: &str) -> insta::Settings {
     settings
 }
 
-/// A seed connection string for phase-2 renders.
-pub const TEST_SEED: &str =
-    "inferadb_fdb:S33dC0nnect10n@10.10.0.10:4501,10.10.0.11:4501,10.10.0.12:4501";
+pub use infera_test_support::TEST_SEED;
 
 /// Every file below `dir` (relative path → bytes); directories end with `/`, symlinks show
 /// their target. Two equal trees mean nothing changed.

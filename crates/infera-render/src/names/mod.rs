@@ -2,10 +2,11 @@
 //! the length budgets those names must fit: object names here, label keys in [`labels`], the
 //! Tailscale identities in [`tailscale`].
 
+pub mod budgets;
 pub mod labels;
 pub mod tailscale;
 
-use crate::syntax::names::DNS_LABEL_MAX;
+pub use budgets::{FDB_CLUSTER_NAME_MAX, PROCESS_GROUP_ID_PREFIX_MAX};
 
 /// One of the two InferaDB workloads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -22,7 +23,7 @@ impl App {
 
     /// Object name and `app.kubernetes.io/name`: `inferadb-engine` or `inferadb-control`.
     #[must_use]
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Self::Engine => "inferadb-engine",
             Self::Control => "inferadb-control",
@@ -96,18 +97,6 @@ pub fn fdb_pods_account(cluster_name: &str) -> String {
     format!("{cluster_name}-pods")
 }
 
-/// Longest `processGroupIDPrefix` the operator CRD accepts (`maxLength: 43`).
-pub const PROCESS_GROUP_ID_PREFIX_MAX: usize = 43;
-
-/// The longest process class name infera-render renders (`stateless`), plus the separators and
-/// the process-group index the operator appends (`-stateless-12345`): pod names
-/// `<FoundationDBCluster name>-<class>-<n>` must stay DNS labels (OP v2.33.0
-/// internal/pod_models.go: pod hostname = `<name>-<class>-<n>`; fdb-multi-region.md §6 rule 23).
-pub const POD_NAME_SUFFIX_BUDGET: usize = "-stateless-".len() + 5;
-
-/// Longest `FoundationDBCluster` name whose pod names still fit a DNS label.
-pub const FDB_CLUSTER_NAME_MAX: usize = DNS_LABEL_MAX - POD_NAME_SUFFIX_BUDGET;
-
 /// The `FoundationDBCluster` object of one datacenter: `<cluster_name>-<datacenter id>`.
 #[must_use]
 pub fn fdb_cluster_name(cluster_name: &str, datacenter_id: &str) -> String {
@@ -156,16 +145,3 @@ pub const CLUSTER_FILE_SOURCE_DIR: &str = "/etc/foundationdb-configmap";
 
 /// The key of the cluster file inside the operator's ConfigMap.
 pub const CLUSTER_FILE_KEY: &str = "cluster-file";
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn budgets_add_up() {
-        assert_eq!(FDB_CLUSTER_NAME_MAX, 47);
-        let name = fdb_cluster_name(&"a".repeat(20), &"b".repeat(26));
-        assert_eq!(name.len(), FDB_CLUSTER_NAME_MAX);
-        assert!(format!("{name}-stateless-12345").len() <= DNS_LABEL_MAX);
-    }
-}

@@ -51,6 +51,7 @@ use crate::diagnostics::Diagnostics;
 use crate::names::{App, client_cluster_file_config_map, fdb_cluster_file_config_map};
 use crate::syntax::image::parse_image;
 use crate::syntax::version::Version;
+use crate::upstream::CONTAINERBOOT_1_78;
 use crate::validate;
 use failures::Failures;
 use infera_spec::MultiRegionSpec;
@@ -267,7 +268,7 @@ pub fn plan(spec: &MultiRegionSpec, options: &PlanOptions) -> Result<Plan, Diagn
         seed_connection_string: options.seed_connection_string.as_deref(),
         allow_plaintext_secrets: options.allow_plaintext_secrets,
     };
-    let versions = validate::fields::check(spec, &inputs, &mut diagnostics);
+    let versions = validate::check(spec, &inputs, &mut diagnostics);
     let topology = topology::resolve(spec, options, &mut diagnostics);
     if diagnostics.has_errors() {
         return Err(diagnostics);
@@ -339,11 +340,6 @@ pub fn plan(spec: &MultiRegionSpec, options: &PlanOptions) -> Result<Plan, Diagn
 fn replicas(count: u32) -> i32 {
     i32::try_from(count).unwrap_or(i32::MAX)
 }
-
-/// The first Tailscale release whose containerboot serves `/healthz` (`TS_ENABLE_HEALTH_CHECK`,
-/// `TS_LOCAL_ADDR_PORT`) and writes Events to its Pod
-/// (tailscale@v1.78.3:kube/kubeclient/client.go:407-440; neither exists at v1.76.0).
-pub const CONTAINERBOOT_1_78: Version = Version::new(1, 78, 0);
 
 fn tailscale_plan(spec: &MultiRegionSpec) -> TailscalePlan {
     let tailscale = &spec.tailscale;

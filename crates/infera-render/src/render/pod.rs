@@ -12,16 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
-/// The uid/gid FoundationDB's images run as (the operator, its init containers, fdbserver).
-pub(crate) const FDB_UID: i64 = 4059;
-
-/// The uid/gid the InferaDB images run as (`nonroot`: engine@a31e3c3:Dockerfile
-/// `useradd -r -u 65532`). The wait-for-FoundationDB step runs as it too: every FoundationDB
-/// client of the pod must be able to replace the cluster file, and the client gives the
-/// replacement its predecessor's owner (FDB@7.3.43:flow/Platform.actor.cpp:2323-2360,
-/// `atomicReplace` chowns the new file to the old one's uid and gid), which a process without
-/// `CAP_CHOWN` can only do for a file it owns.
-pub(crate) const INFERADB_UID: i64 = 65532;
+pub(crate) use crate::upstream::{FDB_UID, INFERADB_UID};
 
 /// A hardened container: non-root (as `uid` when given), no privilege escalation, every
 /// capability dropped, RuntimeDefault seccomp, and a read-only root filesystem when asked.

@@ -8,32 +8,19 @@ use infera_render::{PlanOptions, RenderOptions, Rendered, parse_document, render
 use serde_json::Value;
 use std::collections::BTreeSet;
 
-/// A seed connection string for phase-2 renders (any valid string will do).
-pub const TEST_SEED: &str =
-    "inferadb_fdb:S33dC0nnect10n@10.10.0.10:4501,10.10.0.11:4501,10.10.0.12:4501";
-
-pub use infera_test_support::workspace;
+pub use infera_test_support::{TEST_SEED, workspace};
 
 /// Every example spec, by file name.
 pub fn examples() -> Vec<(String, MultiRegionSpec)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(workspace().join("examples")).expect("examples/") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|e| e == "yaml") {
+    infera_test_support::example_files()
+        .into_iter()
+        .map(|(name, path)| {
             let bytes = std::fs::read(&path).expect("read");
             let document =
                 parse_document(&bytes).unwrap_or_else(|d| panic!("{}: {d}", path.display()));
-            let name = path
-                .file_name()
-                .expect("name")
-                .to_string_lossy()
-                .into_owned();
-            out.push((name, document.spec));
-        }
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(out.len() >= 7);
-    out
+            (name, document.spec)
+        })
+        .collect()
 }
 
 /// Every example rendered in phase 1 (as written) and in phase 2 (with a seed), labelled.
