@@ -50,6 +50,20 @@ fn io_error(what: &str, path: &Path, error: &io::Error) -> WriteError {
     WriteError::Io(format!("cannot {what} {}: {error}", path.display()))
 }
 
+/// The output folder's manifest (`.infera-render-manifest.json`): which files this tool wrote,
+/// each with the SHA-256 of what it wrote.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct WriteManifest {
+    /// Always `infera-render`.
+    #[serde(default)]
+    generator: String,
+    /// What the file is, for a reader who finds it.
+    #[serde(default)]
+    note: String,
+    /// Relative path → SHA-256 (hex) of the content written.
+    files: BTreeMap<String, String>,
+}
+
 /// The manifest: relative path → SHA-256 of the content written.
 fn read_manifest(dir: &Path) -> Result<BTreeMap<String, String>, WriteError> {
     let path = dir.join(MANIFEST);
@@ -69,27 +83,21 @@ fn read_manifest(dir: &Path) -> Result<BTreeMap<String, String>, WriteError> {
             "{MANIFEST} is not valid JSON ({error}); move it away to start afresh"
         )])
     })?;
-    let files = value
-        .get("files")
-        .and_then(serde_json::Value::as_object)
-        .ok_or_else(|| {
-            WriteError::Conflicts(vec![format!(
-                "{MANIFEST} has no `files` object; move it away to start afresh"
-            )])
-        })?;
-    Ok(files
-        .iter()
-        .filter_map(|(path, hash)| hash.as_str().map(|hash| (path.clone(), hash.to_owned())))
-        .collect())
+    let manifest: WriteManifest = serde_json::from_value(value).map_err(|_| {
+        WriteError::Conflicts(vec![format!(
+            "{MANIFEST} has no `files` object of paths and hashes; move it away to start afresh"
+        )])
+    })?;
+    Ok(manifest.files)
 }
 
 fn manifest_text(files: &BTreeMap<String, String>) -> String {
-    let value = serde_json::json!({
-        "generator": "infera-render",
-        "note": "files infera-render wrote here, with their SHA-256; it never overwrites or deletes other files",
-        "files": files,
-    });
-    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    let manifest = WriteManifest {
+        generator: "infera-render".to_owned(),
+        note: "files infera-render wrote here, with their SHA-256; it never overwrites or deletes other files".to_owned(),
+        files: files.clone(),
+    };
+    let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
     text.push('\n');
     text
 }

@@ -61,6 +61,7 @@ pub use integrations::manifests::{MAX_MANIFEST_BYTES, parse_manifests, to_stream
 pub use integrations::post_render::{
     PostRenderError, PostRenderOptions, PostRendered, WorkloadSelectors, post_render,
 };
+pub use render::outputs;
 pub use render::{
     CRD_PLURALS, CrdSet, Error, OutputFile, RegionBundle, RenderOptions, Rendered, RenderedObject,
     crd_url, render, render_plan, render_with,

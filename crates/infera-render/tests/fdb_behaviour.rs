@@ -355,7 +355,8 @@ fn lost_text(lost: &Value) -> String {
 fn apply_md_outputs_json_and_plan_agree_with_the_computation() {
     for (name, rendered) in renders() {
         let plan = &rendered.plan;
-        let scenarios = rendered.outputs["fearless_dr_config"]["failure_scenarios"]
+        let outputs = serde_json::to_value(&rendered.outputs).expect("outputs serialize");
+        let scenarios = outputs["fearless_dr_config"]["failure_scenarios"]
             .as_array()
             .unwrap_or_else(|| panic!("{name}: no failure_scenarios"));
         let computed = &plan.failures.rendered.analysis.scenarios;

@@ -401,7 +401,7 @@ proptest! {
                 }
             }
         }
-        let listed = rendered.outputs["fearless_dr_config"]["failure_scenarios"].as_array().map_or(0, Vec::len);
+        let listed = rendered.outputs.fearless_dr_config.failure_scenarios.len();
         prop_assert_eq!(listed, failures.rendered.analysis.scenarios.len());
     }
 

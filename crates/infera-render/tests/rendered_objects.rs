@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use support::{TEST_SEED, read_like_yaml_1_1, region_rule_violations, renders};
+use support::{TEST_SEED, read_like_yaml_1_1, region_rule_violations, renders, workspace};
 
 fn crd_validator(version: &str) -> Option<jsonschema::Validator> {
     infera_test_support::fdb_cluster_validator(version)
@@ -352,6 +352,73 @@ fn every_string_survives_a_yaml_1_1_reader() {
                     .is_some_and(|r| r.iter().all(Value::is_string)),
                 "{name}"
             );
+        }
+    }
+}
+
+/// `schemas/outputs.schema.json` is the schema of the typed outputs, and every example's
+/// `outputs.json`, in both phases, is valid against it: the contract consumers of the module's
+/// outputs read is written down and kept.
+#[test]
+fn outputs_follow_their_committed_schema() {
+    let committed = std::fs::read_to_string(workspace().join("schemas/outputs.schema.json"))
+        .expect("schemas/outputs.schema.json");
+    assert_eq!(
+        committed,
+        infera_render::outputs::outputs_schema_text(),
+        "schemas/outputs.schema.json is out of date; regenerate it with\n  cargo run -q -p infera-render --example outputs_schema > schemas/outputs.schema.json"
+    );
+    let schema: Value = serde_json::from_str(&committed).expect("JSON");
+    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    for (name, rendered) in renders() {
+        let outputs = serde_json::to_value(&rendered.outputs).expect("outputs serialize");
+        let errors: Vec<String> = validator
+            .iter_errors(&outputs)
+            .map(|error| format!("{}: {error}", error.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:?}");
+    }
+}
+
+/// Each object's typed identity (from its Rust type) is what its JSON says, and it knows its
+/// region; a native object reads back as its type.
+#[test]
+fn every_object_carries_its_identity() {
+    for (name, rendered) in renders() {
+        for bundle in &rendered.regions {
+            for object in &bundle.objects {
+                let text = |pointer: &str| object.value.pointer(pointer).and_then(Value::as_str);
+                let at = format!("{name}: {}/{}", bundle.id, object.file_name());
+                assert_eq!(
+                    Some(object.api_version.as_str()),
+                    text("/apiVersion"),
+                    "{at}"
+                );
+                assert_eq!(Some(object.kind.as_str()), text("/kind"), "{at}");
+                assert_eq!(Some(object.name.as_str()), text("/metadata/name"), "{at}");
+                assert_eq!(
+                    object.namespace.as_deref(),
+                    text("/metadata/namespace"),
+                    "{at}"
+                );
+                assert_eq!(object.region, bundle.id, "{at}");
+                if object.kind == "Deployment" {
+                    let deployment: k8s_openapi::api::apps::v1::Deployment = object
+                        .typed()
+                        .unwrap_or_else(|| panic!("{at}: not a Deployment"));
+                    assert_eq!(
+                        deployment.metadata.name.as_deref(),
+                        Some(object.name.as_str())
+                    );
+                }
+                assert!(
+                    object
+                        .typed::<k8s_openapi::api::core::v1::Namespace>()
+                        .is_none()
+                        || object.kind == "Namespace",
+                    "{at}"
+                );
+            }
         }
     }
 }

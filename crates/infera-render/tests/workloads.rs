@@ -557,7 +557,12 @@ fn an_inline_auth_key_never_reaches_the_output_without_the_flag() {
             .collect();
         assert_eq!(holders, ["Secret tailscale-auth"], "{}", bundle.id);
     }
-    assert!(!rendered.apply_guide.contains(KEY) && !rendered.outputs.to_string().contains(KEY));
+    assert!(
+        !rendered.apply_guide.contains(KEY)
+            && !serde_json::to_string(&rendered.outputs)
+                .expect("outputs serialize")
+                .contains(KEY)
+    );
     assert!(!rendered.tailnet_policy.unwrap_or_default().contains(KEY));
     assert!(
         !format!("{:?}", rendered.plan).contains(KEY),

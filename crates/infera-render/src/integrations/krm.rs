@@ -13,6 +13,7 @@ use crate::diagnostics::{Diagnostic, Severity};
 use crate::plan::PlanOptions;
 use crate::render::{RenderOptions, render_plan};
 use crate::source::parse_document;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 /// The annotation that picks the region to generate.
@@ -29,31 +30,77 @@ pub struct KrmOutcome {
     pub error: Option<String>,
 }
 
-fn result(message: &str, severity: &str, field: Option<String>) -> Value {
-    let mut result = json!({"message": message, "severity": severity});
-    if let Some(path) = field {
-        result["field"] = json!({"path": path});
-    }
-    result
+/// The output `ResourceList` (kustomize kyaml/fn/framework/framework.go `ResourceList`): the
+/// items are foreign documents, kept as JSON; the function config is not echoed back.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResourceList {
+    api_version: &'static str,
+    kind: &'static str,
+    items: Vec<Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    results: Vec<KrmResult>,
 }
 
-fn outcome(items: Vec<Value>, results: Vec<Value>, error: Option<String>) -> KrmOutcome {
-    let mut list = json!({
-        "apiVersion": "config.kubernetes.io/v1",
-        "kind": "ResourceList",
-        "items": items,
-    });
-    if !results.is_empty() {
-        list["results"] = Value::Array(results);
+/// One entry of `results` (kyaml/fn/framework/result.go `Result`).
+#[derive(Serialize)]
+struct KrmResult {
+    message: String,
+    severity: KrmSeverity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<KrmField>,
+}
+
+/// `results[].severity` (kyaml/fn/framework/result.go `Severity`).
+#[derive(Clone, Copy, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum KrmSeverity {
+    Error,
+    Warning,
+}
+
+impl From<Severity> for KrmSeverity {
+    fn from(severity: Severity) -> Self {
+        match severity {
+            Severity::Error => Self::Error,
+            Severity::Warning => Self::Warning,
+        }
     }
+}
+
+/// `results[].field`: the field path the result is about.
+#[derive(Serialize)]
+struct KrmField {
+    path: String,
+}
+
+fn result(message: &str, severity: KrmSeverity, field: Option<String>) -> KrmResult {
+    KrmResult {
+        message: message.to_owned(),
+        severity,
+        field: field.map(|path| KrmField { path }),
+    }
+}
+
+fn outcome(items: Vec<Value>, results: Vec<KrmResult>, error: Option<String>) -> KrmOutcome {
+    let list = ResourceList {
+        api_version: "config.kubernetes.io/v1",
+        kind: "ResourceList",
+        items,
+        results,
+    };
     KrmOutcome {
-        output: crate::render::yaml_text(&list),
+        output: crate::render::yaml_document(&list),
         error,
     }
 }
 
 fn failure(items: Vec<Value>, message: String) -> KrmOutcome {
-    outcome(items, vec![result(&message, "error", None)], Some(message))
+    outcome(
+        items,
+        vec![result(&message, KrmSeverity::Error, None)],
+        Some(message),
+    )
 }
 
 fn is_local_config(item: &Value) -> bool {
@@ -145,10 +192,16 @@ pub fn krm(input: &str) -> KrmOutcome {
     {
         return failure(items, format!("annotation {REGION_ANNOTATION}: {message}"));
     }
-    let warnings: Vec<Value> = plan
+    let warnings: Vec<KrmResult> = plan
         .warnings
         .iter()
-        .map(|warning| result(&warning.message, "warning", Some(warning.path.to_string())))
+        .map(|warning| {
+            result(
+                &warning.message,
+                KrmSeverity::Warning,
+                Some(warning.path.to_string()),
+            )
+        })
         .collect();
     let rendered = render_plan(plan, &RenderOptions::default());
     let mut output = items;
@@ -181,18 +234,13 @@ pub fn krm(input: &str) -> KrmOutcome {
 }
 
 fn spec_failure(items: Vec<Value>, diagnostics: &crate::Diagnostics) -> KrmOutcome {
-    let results: Vec<Value> = diagnostics
+    let results: Vec<KrmResult> = diagnostics
         .iter()
         .map(|diagnostic: &Diagnostic| {
-            let severity = if diagnostic.severity == Severity::Error {
-                "error"
-            } else {
-                "warning"
-            };
             let path = diagnostic.path.to_string();
             result(
                 &diagnostic.message,
-                severity,
+                diagnostic.severity.into(),
                 (!path.is_empty()).then_some(path),
             )
         })

@@ -5,7 +5,7 @@
 //! `databaseConfiguration` are snake_case): a test validates every object against the copied
 //! CRD with unknown fields forbidden (docs/fdb-multi-region.md §2, §6 rules 17-22, 25-26).
 
-use super::object::RenderedObject;
+use super::object::{CustomKind, RenderedObject};
 use super::pod::FDB_UID;
 use super::rbac::{role_ref, service_account};
 use super::{RegionCtx, labels, meta, tailscale};
@@ -36,6 +36,12 @@ fn unified_image(plan: &Plan) -> bool {
 fn pods_need_account(plan: &Plan) -> bool {
     unified_image(plan)
 }
+
+/// The operator's `FoundationDBCluster`.
+pub(crate) const FOUNDATIONDB_CLUSTER: CustomKind = CustomKind {
+    api_version: "apps.foundationdb.org/v1beta2",
+    kind: "FoundationDBCluster",
+};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -416,8 +422,8 @@ fn cluster(
         Bootstrap::SingleDatacenter | Bootstrap::PhaseOne { .. } => None,
     };
     let object = FoundationDbCluster {
-        api_version: "apps.foundationdb.org/v1beta2",
-        kind: "FoundationDBCluster",
+        api_version: FOUNDATIONDB_CLUSTER.api_version,
+        kind: FOUNDATIONDB_CLUSTER.kind,
         metadata: meta::namespaced(ctx, &datacenter.resource_name, FDB_APP, "database"),
         spec: FoundationDbClusterSpec {
             version: plan.fdb_version.to_string(),
@@ -457,7 +463,7 @@ fn cluster(
         },
     };
     debug_assert!(datacenter.kind == DatacenterKind::Primary || counts.storage.is_none());
-    RenderedObject::new(&object)
+    RenderedObject::custom(&FOUNDATIONDB_CLUSTER, &object)
 }
 
 /// The FoundationDB objects of one region: each datacenter it hosts (in phase 1 only the

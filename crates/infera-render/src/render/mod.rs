@@ -14,7 +14,7 @@ mod monitoring;
 mod namespace;
 mod object;
 mod operator;
-mod outputs;
+pub mod outputs;
 pub(crate) mod pod;
 mod ports;
 mod rbac;
@@ -24,7 +24,7 @@ mod yaml;
 
 pub use crds::{CRD_PLURALS, CrdSet, crd_url};
 pub use object::RenderedObject;
-pub(crate) use yaml::value_to_yaml as yaml_text;
+pub(crate) use yaml::{to_yaml as yaml_document, value_to_yaml as yaml_text};
 
 use crate::diagnostics::Diagnostics;
 use crate::plan::{Bootstrap, Plan, PlanOptions, RegionPlan, plan};
@@ -122,7 +122,7 @@ pub struct Rendered {
     /// One bundle per region, in spec order.
     pub regions: Vec<RegionBundle>,
     /// The Terraform module's outputs with their render-time values (`outputs.json`).
-    pub outputs: serde_json::Value,
+    pub outputs: outputs::Outputs,
     /// The ordered, per-context apply steps (`APPLY.md`).
     pub apply_guide: String,
     /// The tailnet policy (`tailnet-policy.hujson`), when Tailscale is enabled.
@@ -248,6 +248,9 @@ pub fn render_plan(plan: Plan, options: &RenderOptions) -> Rendered {
             objects.extend(tailscale::router_objects(&ctx));
             objects.extend(tailscale::plaintext_secret(&ctx));
             objects.extend(monitoring::objects(&ctx));
+            for object in &mut objects {
+                object.region.clone_from(&region.id);
+            }
             object::sort_for_apply(&mut objects);
             RegionBundle {
                 id: region.id.clone(),

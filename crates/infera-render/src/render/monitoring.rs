@@ -4,12 +4,24 @@
 //! each in its own file, so a cluster without the Prometheus operator's CRDs can drop them.
 
 use super::inferadb::metrics_port;
-use super::object::RenderedObject;
+use super::object::{CustomKind, RenderedObject};
 use super::{RegionCtx, labels, meta};
 use crate::names::OPERATOR_APP;
 use crate::names::labels::{MAIN_SERVICE, SERVICE};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Serialize;
+
+/// The Prometheus operator's `ServiceMonitor`.
+const SERVICE_MONITOR: CustomKind = CustomKind {
+    api_version: "monitoring.coreos.com/v1",
+    kind: "ServiceMonitor",
+};
+
+/// The Prometheus operator's `PodMonitor`.
+const POD_MONITOR: CustomKind = CustomKind {
+    api_version: "monitoring.coreos.com/v1",
+    kind: "PodMonitor",
+};
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -56,41 +68,47 @@ pub(crate) fn objects(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
         .apps
         .iter()
         .map(|&app| {
-            RenderedObject::new(&Monitor {
-                api_version: "monitoring.coreos.com/v1",
-                kind: "ServiceMonitor",
-                metadata: meta::namespaced(ctx, app.name(), app.name(), "monitoring"),
-                spec: ServiceMonitorSpec {
-                    // The main Service only: the engine's headless Service selects the same
-                    // pods, and Prometheus would scrape each of them once per Service.
-                    selector: {
-                        let mut selector = selector(ctx, app.name());
-                        if let Some(labels) = selector.match_labels.as_mut() {
-                            labels.insert(SERVICE.to_owned(), MAIN_SERVICE.to_owned());
-                        }
-                        selector
+            RenderedObject::custom(
+                &SERVICE_MONITOR,
+                &Monitor {
+                    api_version: SERVICE_MONITOR.api_version,
+                    kind: SERVICE_MONITOR.kind,
+                    metadata: meta::namespaced(ctx, app.name(), app.name(), "monitoring"),
+                    spec: ServiceMonitorSpec {
+                        // The main Service only: the engine's headless Service selects the same
+                        // pods, and Prometheus would scrape each of them once per Service.
+                        selector: {
+                            let mut selector = selector(ctx, app.name());
+                            if let Some(labels) = selector.match_labels.as_mut() {
+                                labels.insert(SERVICE.to_owned(), MAIN_SERVICE.to_owned());
+                            }
+                            selector
+                        },
+                        endpoints: vec![Endpoint {
+                            port: metrics_port(app).0,
+                            path: "/metrics",
+                        }],
                     },
-                    endpoints: vec![Endpoint {
-                        port: metrics_port(app).0,
-                        path: "/metrics",
-                    }],
                 },
-            })
+            )
         })
         .collect();
     if ctx.region.runs_operator() {
-        objects.push(RenderedObject::new(&Monitor {
-            api_version: "monitoring.coreos.com/v1",
-            kind: "PodMonitor",
-            metadata: meta::namespaced(ctx, OPERATOR_APP, OPERATOR_APP, "monitoring"),
-            spec: PodMonitorSpec {
-                selector: selector(ctx, OPERATOR_APP),
-                pod_metrics_endpoints: vec![Endpoint {
-                    port: "metrics",
-                    path: "/metrics",
-                }],
+        objects.push(RenderedObject::custom(
+            &POD_MONITOR,
+            &Monitor {
+                api_version: POD_MONITOR.api_version,
+                kind: POD_MONITOR.kind,
+                metadata: meta::namespaced(ctx, OPERATOR_APP, OPERATOR_APP, "monitoring"),
+                spec: PodMonitorSpec {
+                    selector: selector(ctx, OPERATOR_APP),
+                    pod_metrics_endpoints: vec![Endpoint {
+                        port: "metrics",
+                        path: "/metrics",
+                    }],
+                },
             },
-        }));
+        ));
     }
     objects
 }
