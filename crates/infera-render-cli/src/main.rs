@@ -12,7 +12,7 @@ mod report;
 use clap::Parser;
 use std::process::ExitCode;
 
-/// Exit codes of DESIGN.md §4.
+/// The exit codes (the README's "Commands" table and `--help` list them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     /// Success.

@@ -12,7 +12,7 @@ pub const PROCESS_GROUP_ID_PREFIX_MAX: usize = 43;
 /// The longest process class name infera-render renders (`stateless`), plus the separators and
 /// the process-group index the operator appends (`-stateless-12345`): pod names
 /// `<FoundationDBCluster name>-<class>-<n>` must stay DNS labels (OP v2.33.0
-/// internal/pod_models.go: pod hostname = `<name>-<class>-<n>`; fdb-multi-region.md §6 rule 23).
+/// internal/pod_models.go: pod hostname = `<name>-<class>-<n>`; docs/fdb-multi-region.md §6 rule 23).
 pub const POD_NAME_SUFFIX_BUDGET: usize = "-stateless-".len() + 5;
 
 /// Longest `FoundationDBCluster` name whose pod names still fit a DNS label.

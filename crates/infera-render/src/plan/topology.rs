@@ -48,7 +48,7 @@ pub(super) fn fearless_path(key: &str) -> FieldPath {
 }
 
 /// Copies of the data in each region's primary datacenter, and so the distinct nodes its storage
-/// and log processes need (fdb-multi-region.md §1.3, §6 rule 15).
+/// and log processes need (docs/fdb-multi-region.md §1.3, §6 rule 15).
 pub(crate) fn replicas(mode: RedundancyMode) -> u32 {
     match mode {
         RedundancyMode::Single => 1,
@@ -377,7 +377,7 @@ fn satellite_counts(spec: &MultiRegionSpec) -> ProcessCounts {
         .map_or(1, SatelliteRedundancyMode::copies_per_datacenter);
     let logs = spec.fearless_dr.satellite_logs_or_default().max(copies);
     // Log-only: storage and stateless processes in a satellite break `configure` ("All storage
-    // servers must be in one of the known regions", fdb-multi-region.md §1.3, §6 rule 14). One
+    // servers must be in one of the known regions", docs/fdb-multi-region.md §1.3, §6 rule 14). One
     // spare log, as the operator's default (`1 + satellite_logs`, §2.3).
     ProcessCounts {
         storage: None,

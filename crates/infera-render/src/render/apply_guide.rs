@@ -532,7 +532,7 @@ fn nodes_section(out: &mut String, plan: &Plan) {
     out.push('\n');
 }
 
-/// Which containers run privileged, and why (DESIGN.md §5: every exception is documented).
+/// Which containers run privileged, and why: every exception is documented.
 fn privileged_section(out: &mut String, plan: &Plan) {
     if plan.tailscale.is_none() {
         return;

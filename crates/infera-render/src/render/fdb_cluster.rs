@@ -485,7 +485,7 @@ pub(crate) fn objects(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
 }
 
 /// The FDB pods' ServiceAccount; with the unified image also the Role to read and update their
-/// own Pod object (OP v2.33.0 docs/manual/technical_design.md:451; config/samples/cluster.yaml),
+/// own Pod object (OP@v2.33.0:docs/manual/technical_design.md:451, config/samples/cluster.yaml),
 /// rule 26.
 fn pods_rbac(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
     let name = fdb_pods_account(&ctx.plan.cluster_name);

@@ -60,7 +60,7 @@ pub(crate) fn objects(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
     };
     // Namespaced: the operator watches only its own namespace (WATCH_NAMESPACE), so a Role is
     // enough (docs/fdb-multi-region.md §3.4; the Terraform module's globalMode confused "all
-    // namespaces" with "several Kubernetes clusters", §7.13). Upstream's role also grants every
+    // namespaces" with "several Kubernetes clusters", §7 item 13). Upstream's role also grants every
     // verb on Secrets (OP@v2.33.0:config/rbac/role.yaml, from the kubebuilder marker at
     // controllers/cluster_controller.go:176), but no code of the operator reads or writes a
     // Secret at either tag (controllers/, internal/, pkg/, setup/, fdbclient/ of v1.45.0 and

@@ -229,7 +229,7 @@ pub(crate) fn template(
 
 /// The pod-level security context: the volumes' group and RuntimeDefault seccomp. Users and
 /// `runAsNonRoot` are set per container, because a pod-level `runAsNonRoot` keeps a root
-/// (privileged) Tailscale sidecar from starting (docs/inferadb-and-tailscale.md §7.13).
+/// (privileged) Tailscale sidecar from starting (docs/inferadb-and-tailscale.md §7, trap 13).
 pub(crate) fn pod_security(fs_group: i64) -> PodSecurityContext {
     PodSecurityContext {
         fs_group: Some(fs_group),

@@ -6,9 +6,7 @@
 //! The read-only and disk-full cases need a private mount namespace (`unshare -rm`, an
 //! unprivileged user namespace). Without one they skip loudly, and fail under CI.
 
-mod common;
-
-use common::{TEST_SEED, binary, render_into, tree, workspace};
+use crate::common::{TEST_SEED, binary, render_into, tree, workspace};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -170,7 +168,7 @@ fn a_symlinked_file_or_manifest_is_never_written_through() {
 
 /// Runs `script` (POSIX sh, `$1`.. = `args`) as root of a private user and mount namespace, so
 /// it may mount; `None` after a loud skip when this machine does not allow that.
-fn in_private_mount_namespace(script: &str, args: &[&str]) -> Option<common::Run> {
+fn in_private_mount_namespace(script: &str, args: &[&str]) -> Option<crate::common::Run> {
     let probe = Command::new("unshare").args(["-rm", "true"]).output();
     if !probe.as_ref().is_ok_and(|output| output.status.success()) {
         infera_test_support::skip(&format!(
@@ -188,7 +186,7 @@ fn in_private_mount_namespace(script: &str, args: &[&str]) -> Option<common::Run
         .current_dir(workspace())
         .output()
         .expect("run unshare");
-    Some(common::finish(output))
+    Some(crate::common::finish(output))
 }
 
 #[test]

@@ -6,9 +6,7 @@
 
 #![allow(clippy::panic)]
 
-mod common;
-
-use common::{binary, run, tool, workspace};
+use crate::common::{binary, run, tool, workspace};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -220,7 +218,7 @@ fn krm_protocol_passes_items_drops_the_config_echo_and_reports_results() {
         "functionConfig": config,
     });
     let input = serde_json::to_string(&list).expect("json");
-    let result = common::run_with_stdin(&["krm"], input.as_bytes());
+    let result = crate::common::run_with_stdin(&["krm"], input.as_bytes());
     assert_eq!(result.code, 0, "{}", result.stderr);
     let output: Value = serde_saphyr::from_str(&result.stdout).expect("a ResourceList");
     let items = output["items"].as_array().expect("items");
@@ -242,7 +240,7 @@ fn krm_protocol_passes_items_drops_the_config_echo_and_reports_results() {
     }));
 
     let broken = input.replace("\"priority\":1", "\"priority\":1,\"zones\":[\"BAD_ZONE\"]");
-    let failed = common::run_with_stdin(&["krm"], broken.as_bytes());
+    let failed = crate::common::run_with_stdin(&["krm"], broken.as_bytes());
     assert_eq!(failed.code, 1);
     assert!(
         failed.stderr.contains("spec.regions[0].zones[0]"),
@@ -257,7 +255,7 @@ fn krm_protocol_passes_items_drops_the_config_echo_and_reports_results() {
         "spec.regions[0].zones[0]"
     );
 
-    let garbage = common::run_with_stdin(&["krm"], b"not: [a ResourceList");
+    let garbage = crate::common::run_with_stdin(&["krm"], b"not: [a ResourceList");
     assert_eq!(garbage.code, 1);
     assert!(
         garbage.stderr.contains("not a ResourceList"),
@@ -437,7 +435,7 @@ fn helm4_post_renderer_plugin_wires_the_chart() {
         "--region",
         "us-west-1",
     ];
-    let direct = common::run_with_stdin(&region, &plain.stdout);
+    let direct = crate::common::run_with_stdin(&region, &plain.stdout);
     assert_eq!(direct.code, 0, "{}", direct.stderr);
     assert_eq!(identities(&direct.stdout).len(), ids.len());
 }
@@ -505,7 +503,7 @@ fn every_rendered_string_survives_kubectls_yaml_decoder() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let mut checked = 0;
-    for (example, regions) in common::render_examples_in_both_phases(dir.path()) {
+    for (example, regions) in crate::common::render_examples_in_both_phases(dir.path()) {
         let mut files: Vec<PathBuf> = Vec::new();
         for region in regions {
             for file in std::fs::read_dir(region)

@@ -4,13 +4,11 @@
 
 #![allow(clippy::panic)]
 
-mod support;
-
+use crate::support::{TEST_SEED, containers, examples, renders};
 use infera_render::spec::{SecretString, TailscaleCredentials};
 use infera_render::{PlanOptions, RenderOptions, Rendered, render_with};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use support::{TEST_SEED, containers, examples, renders};
 
 /// Every pod spec of a render: (region, owner kind, owner name, pod spec); a
 /// `FoundationDBCluster`'s pod templates are owned by `<name>/<process class>`.

@@ -10,18 +10,16 @@
 
 #![allow(clippy::panic)]
 
-mod support;
-
+use crate::support::{
+    TEST_SEED, all_operators, applies, desired, examples, permutations, phase_two_problems,
+    renders, switch_problems, switched,
+};
 use infera_render::model::failure::{Lost, Scenario};
 use infera_render::spec::{FdbRole, MultiRegionSpec};
 use infera_render::{PlanOptions, RenderOptions, Rendered, render_with};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Command;
-use support::{
-    TEST_SEED, all_operators, applies, desired, examples, permutations, phase_two_problems,
-    renders, switch_problems, switched,
-};
 
 fn example(name: &str) -> MultiRegionSpec {
     examples()
@@ -180,7 +178,7 @@ fn dropping_a_lost_region_as_apply_md_says_converges() {
             };
             let alive: Vec<_> = surviving(&before)
                 .into_iter()
-                .flat_map(|index| support::operators(&before.regions[index]))
+                .flat_map(|index| crate::support::operators(&before.regions[index]))
                 .collect();
             // From the state a forced recovery, or the rendered FORCE command, leaves.
             let walk = infera_render::model::staging::walk(

@@ -5,12 +5,10 @@
 // Test helpers may panic with a message, like the tests themselves.
 #![allow(clippy::panic)]
 
-mod support;
-
+use crate::support::examples;
 use infera_render::spec::{FdbRole, MultiRegionSpec, Region, SatelliteRedundancyMode};
 use infera_render::{DatacenterKind, Plan, PlanOptions, RegionRole, plan};
 use std::collections::BTreeSet;
-use support::examples;
 
 /// Every violation of FDB's region rules in a plan (empty = FDB accepts it).
 fn fdb_rule_violations(plan: &Plan) -> Vec<String> {

@@ -3,13 +3,11 @@
 
 #![allow(clippy::panic)]
 
-mod support;
-
+use crate::support::{TEST_SEED, read_like_yaml_1_1, region_rule_violations, renders, workspace};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use support::{TEST_SEED, read_like_yaml_1_1, region_rule_violations, renders, workspace};
 
 fn crd_validator(version: &str) -> Option<jsonschema::Validator> {
     infera_test_support::fdb_cluster_validator(version)

@@ -1,9 +1,9 @@
 //! `render`: golden output trees for every example in both bootstrap phases, the stdout stream,
 //! `kubectl kustomize` over every region folder, and the output folder's safety.
 
-mod common;
-
-use common::{TEST_SEED, examples, golden, render_into, run, tool, tree, tree_text, workspace};
+use crate::common::{
+    TEST_SEED, for_each_example, golden, render_into, run, tool, tree, tree_text, workspace,
+};
 use std::process::Command;
 
 fn has_seed(example: &str) -> bool {
@@ -15,27 +15,27 @@ fn has_seed(example: &str) -> bool {
 #[test]
 fn every_example_renders_its_golden_tree_in_both_phases() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for example in examples() {
+    for_each_example(|example| {
         let name = example
             .trim_start_matches("examples/")
             .trim_end_matches(".yaml")
             .to_owned();
         let mut phases = vec![(name.clone(), false)];
-        if !has_seed(&example) {
+        if !has_seed(example) {
             phases.push((format!("{name}-seeded"), true));
         }
         for (snapshot, seeded) in phases {
             let out = dir.path().join(&snapshot);
-            let result = render_into(&example, &out, seeded);
+            let result = render_into(example, &out, seeded);
             assert_eq!(result.code, 0, "{snapshot}:\n{}", result.stderr);
             assert!(
                 result.stdout.is_empty(),
                 "{snapshot}: -o writes nothing to stdout"
             );
             let multi_dc = result.stderr.contains("bootstrap phase 1 of 2");
-            if !seeded && !has_seed(&example) {
+            if !seeded && !has_seed(example) {
                 // Phase 1 says so on stderr, exactly when there is more than one datacenter.
-                let plan = run(&["plan", "-f", &example]);
+                let plan = run(&["plan", "-f", example]);
                 assert_eq!(
                     multi_dc,
                     plan.stdout.contains("phase 1 (this output"),
@@ -46,7 +46,7 @@ fn every_example_renders_its_golden_tree_in_both_phases() {
             }
             golden("render").bind(|| insta::assert_snapshot!(snapshot, tree_text(&out)));
         }
-    }
+    });
 }
 
 #[test]
@@ -128,7 +128,7 @@ fn kubectl_kustomize_builds_every_region_offline() {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    for (example, regions) in common::render_examples_in_both_phases(dir.path()) {
+    for (example, regions) in crate::common::render_examples_in_both_phases(dir.path()) {
         for region in regions {
             let output = Command::new(&kubectl)
                 .arg("kustomize")
@@ -258,9 +258,10 @@ fn a_failed_run_leaves_the_output_folder_as_it_was() {
 
 #[test]
 fn crds_dir_adds_the_operator_crds_to_each_bundle() {
-    let Some(crd) =
-        common::operator_reference("v2.33.0", "apps.foundationdb.org_foundationdbclusters.yaml")
-    else {
+    let Some(crd) = crate::common::operator_reference(
+        "v2.33.0",
+        "apps.foundationdb.org_foundationdbclusters.yaml",
+    ) else {
         return;
     };
     let crds_dir = crd
@@ -304,9 +305,10 @@ fn crds_dir_adds_the_operator_crds_to_each_bundle() {
     assert!(!guide.contains("raw.githubusercontent.com"), "{guide}");
 
     // The v1.45.0 reference folder has no backup CRD: refused, naming it.
-    let Some(v1) =
-        common::operator_reference("v1.45.0", "apps.foundationdb.org_foundationdbclusters.yaml")
-    else {
+    let Some(v1) = crate::common::operator_reference(
+        "v1.45.0",
+        "apps.foundationdb.org_foundationdbclusters.yaml",
+    ) else {
         return;
     };
     let v1_dir = v1

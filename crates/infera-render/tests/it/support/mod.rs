@@ -1,7 +1,7 @@
 //! Shared test support: the examples, rendered in both bootstrap phases; where the reference
 //! data and tools live; and loud skipping when they are missing outside CI.
 
-#![allow(dead_code, unused_imports, clippy::panic)]
+#![allow(clippy::panic)]
 
 use infera_render::spec::MultiRegionSpec;
 use infera_render::{PlanOptions, RenderOptions, Rendered, parse_document, render_with};

@@ -11,14 +11,12 @@
 
 #![allow(clippy::panic)]
 
-mod support;
-
+use crate::support::{TEST_SEED, containers, examples, renders};
 use infera_render::{PostRenderOptions, Rendered, post_render};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
-use support::{TEST_SEED, containers, examples, renders};
 
 /// Every pod template of an engine or control Deployment: `(label, region, namespace, app,
 /// pod spec)`.

@@ -1,7 +1,5 @@
 //! Helpers shared by the CLI tests: run the built binary from the workspace root.
 
-#![allow(dead_code, unused_imports)]
-
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -67,6 +65,18 @@ pub fn examples() -> Vec<String> {
         .collect()
 }
 
+/// Runs `check` on every example (`examples/<name>.yaml`, relative to the workspace root), one
+/// `insta::glob!` entry each, so a run reports every golden that differs, not only the first.
+pub fn for_each_example(mut check: impl FnMut(&str)) {
+    insta::glob!("../../../../examples", "*.yaml", |path| {
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        check(&format!("examples/{name}"));
+    });
+}
+
 /// `infera-render render -f SPEC -o OUT`, in phase 2 (with [`TEST_SEED`]) when `seeded`.
 pub fn render_into(spec: &str, out: &Path, seeded: bool) -> Run {
     let out = out.to_str().expect("utf-8 path");
@@ -105,6 +115,10 @@ pub fn golden(folder: &str) -> insta::Settings {
     settings.set_snapshot_path(workspace().join("golden").join(folder));
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
+    // Inside `insta::glob!` the goldens keep their plain names, without the glob's suffix or
+    // input-file header.
+    settings.remove_snapshot_suffix();
+    settings.remove_input_file();
     settings
 }
 

@@ -10,9 +10,7 @@
 //!   `cluster_connection_info.seed_connection_string` of the module outputs; and only the one in
 //!   effect (`--seed-connection-string` replaces the spec's everywhere).
 
-mod common;
-
-use common::{TEST_SEED, binary, run, run_with_stdin, workspace};
+use crate::common::{TEST_SEED, binary, run, run_with_stdin, workspace};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -244,7 +242,7 @@ fn scan_outputs(label: &str, text: &str, allowed: Allowed, findings: &mut Vec<Fi
 /// Scans every file of a `render -o` folder.
 fn scan_folder(label: &str, dir: &Path, allowed: Allowed, findings: &mut Vec<Finding>) -> usize {
     let mut files = 0;
-    for (path, bytes) in common::tree(dir) {
+    for (path, bytes) in crate::common::tree(dir) {
         if path.ends_with('/') {
             continue;
         }
@@ -308,7 +306,7 @@ fn resource_list(spec_path: &str) -> String {
 }
 
 /// Runs the binary as kustomize runs a legacy exec plugin.
-fn legacy_plugin(config: &str) -> common::Run {
+fn legacy_plugin(config: &str) -> crate::common::Run {
     let output = Command::new(binary())
         .arg(config)
         .current_dir(workspace())
@@ -320,7 +318,7 @@ fn legacy_plugin(config: &str) -> common::Run {
         .stdin(Stdio::null())
         .output()
         .expect("run plugin");
-    common::finish(output)
+    crate::common::finish(output)
 }
 
 const CHART_MANIFESTS: &str = "apiVersion: apps/v1
@@ -367,7 +365,7 @@ fn no_mode_leaks_a_secret() {
     let mut findings: Vec<Finding> = Vec::new();
     let mut runs = 0;
     let mut check = |label: String,
-                     result: common::Run,
+                     result: crate::common::Run,
                      stdout: Stdout,
                      expected_code: i32,
                      allowed: Allowed,
@@ -453,7 +451,7 @@ fn no_mode_leaks_a_secret() {
         );
         assert!(files > 90, "only {files} files were scanned");
         // The opt-in did write the key, only into Secrets: the scan looked at the right thing.
-        let secrets = common::tree(&out)
+        let secrets = crate::common::tree(&out)
             .into_iter()
             .filter(|(_, bytes)| String::from_utf8_lossy(bytes).contains(INLINE_KEY))
             .map(|(path, _)| path)

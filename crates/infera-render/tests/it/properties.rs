@@ -6,18 +6,16 @@
 
 #![allow(clippy::panic)]
 
-mod support;
-
+use crate::support::{
+    TEST_SEED, phase_two_problems, read_like_yaml_1_1, region_rule_violations, switch_problems,
+    switched,
+};
 use infera_render::spec::{
     FdbRole, MultiRegionSpec, Quantity, RedundancyMode, Region, SatelliteRedundancyMode,
 };
 use infera_render::{PlanOptions, RenderOptions, Severity, plan, render_with};
 use proptest::prelude::*;
 use serde_json::Value;
-use support::{
-    TEST_SEED, phase_two_problems, read_like_yaml_1_1, region_rule_violations, switch_problems,
-    switched,
-};
 
 /// Label values a YAML 1.1 reader would turn into booleans, numbers or dates if unquoted.
 const TRICKY_VALUES: [&str; 12] = [

@@ -1,13 +1,11 @@
 //! Every example validates, and `plan` explains it; both outputs are golden files.
 
-mod common;
-
-use common::{examples, golden, run, workspace};
+use crate::common::{examples, for_each_example, golden, run, workspace};
 
 #[test]
 fn every_example_validates_and_plans() {
-    for example in examples() {
-        let validate = run(&["validate", "-f", &example]);
+    for_each_example(|example| {
+        let validate = run(&["validate", "-f", example]);
         assert_eq!(
             validate.code, 0,
             "{example} must validate:\n{}",
@@ -17,7 +15,7 @@ fn every_example_validates_and_plans() {
             validate.stdout.is_empty(),
             "validate prints nothing to stdout"
         );
-        let plan = run(&["plan", "-f", &example]);
+        let plan = run(&["plan", "-f", example]);
         assert_eq!(plan.code, 0, "{example}: plan failed:\n{}", plan.stderr);
         assert!(
             plan.stderr.is_empty(),
@@ -36,7 +34,7 @@ fn every_example_validates_and_plans() {
                 )
             );
         });
-    }
+    });
 }
 
 #[test]
@@ -101,7 +99,11 @@ fn plan_render_and_outputs_are_deterministic_and_ignore_key_order() {
         for command in [
             vec!["plan"],
             vec!["render"],
-            vec!["render", "--seed-connection-string", common::TEST_SEED],
+            vec![
+                "render",
+                "--seed-connection-string",
+                crate::common::TEST_SEED,
+            ],
             vec!["outputs"],
         ] {
             let with = |file: &str| {

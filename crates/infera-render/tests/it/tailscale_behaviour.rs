@@ -11,14 +11,12 @@
 
 #![allow(clippy::panic)]
 
-mod support;
-
+use crate::support::{TEST_SEED, containers, examples, renders};
 use infera_render::spec::{MultiRegionSpec, TailscaleCredentials};
 use infera_render::{PlanOptions, RenderOptions, Rendered, render_with};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
-use support::{TEST_SEED, containers, examples, renders};
 
 /// Every render the checks run over: each example in both phases, plus OAuth and Tailscale
 /// 1.56.1 variants of everything-enabled.

@@ -1,16 +1,14 @@
 //! Command-line behaviour: exit codes, stdin, both document forms, `--deny-warnings`, `schema`.
 
-mod common;
-
-use common::{run, run_with_stdin, workspace};
+use crate::common::{run, run_with_stdin, workspace};
 
 #[test]
 fn usage_errors_exit_2() {
     let run = run(&["validate"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--file"), "{}", run.stderr);
-    assert_eq!(common::run(&["no-such-command"]).code, 2);
-    assert_eq!(common::run(&[]).code, 2);
+    assert_eq!(crate::common::run(&["no-such-command"]).code, 2);
+    assert_eq!(crate::common::run(&[]).code, 2);
 }
 
 #[test]

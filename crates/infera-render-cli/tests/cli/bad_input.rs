@@ -2,24 +2,11 @@
 //! (its first line says `# expect: <text>`), and never panic. The exact stderr is a golden file
 //! in `golden/invalid/`. Two huge inputs are generated here instead of being committed.
 
-mod common;
-
-use common::{golden, run, run_with_stdin, workspace};
+use crate::common::{golden, run, run_with_stdin};
 use std::time::{Duration, Instant};
 
 /// A hang guard, not a benchmark: each case takes a few milliseconds; this catches runaways.
 const LIMIT: Duration = Duration::from_secs(2);
-
-fn corpus() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(workspace().join("tests/invalid"))
-        .expect("tests/invalid/")
-        .filter_map(|entry| entry.ok())
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .filter(|name| !name.starts_with('.') && !name.ends_with(".md"))
-        .collect();
-    names.sort();
-    names
-}
 
 fn expectation(bytes: &[u8]) -> Option<String> {
     let first_line = bytes.split(|&b| b == b'\n').next()?;
@@ -28,49 +15,63 @@ fn expectation(bytes: &[u8]) -> Option<String> {
         .map(|text| text.trim_end().to_owned())
 }
 
+/// Each file is its own snapshot (`insta::glob!`), so a run reports every mismatch, not the
+/// first; the other checks of every file are collected and reported together too.
 #[test]
 fn every_invalid_spec_exits_1_naming_the_problem() {
-    let names = corpus();
-    assert!(
-        names.len() >= 40,
-        "the corpus needs at least 40 files, found {}",
-        names.len()
-    );
-    for name in names {
+    let mut problems = Vec::new();
+    let mut count = 0;
+    insta::glob!("../../../../tests/invalid", "*", |path| {
+        let name = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !path.is_file() || name.starts_with('.') || name.ends_with(".md") {
+            return;
+        }
+        count += 1;
         let relative = format!("tests/invalid/{name}");
-        let bytes = std::fs::read(workspace().join(&relative)).expect("read corpus file");
-        let expected = expectation(&bytes)
-            .unwrap_or_else(|| panic!("{relative}: the first line must be `# expect: <text>`"));
+        let bytes = std::fs::read(path).expect("read corpus file");
+        let Some(expected) = expectation(&bytes) else {
+            problems.push(format!(
+                "{relative}: the first line must be `# expect: <text>`"
+            ));
+            return;
+        };
         let started = Instant::now();
         let result = run(&["validate", "-f", &relative]);
         let took = started.elapsed();
-        assert_eq!(
-            result.code, 1,
-            "{relative}: expected exit 1, got {}:\n{}",
-            result.code, result.stderr
-        );
-        assert!(
-            result.stdout.is_empty(),
-            "{relative}: stdout must stay empty"
-        );
-        assert!(
-            result.stderr.contains(&expected),
-            "{relative}: stderr does not contain `{expected}`:\n{}",
-            result.stderr
-        );
-        assert!(
-            result
-                .stderr
-                .lines()
-                .any(|line| line.starts_with("error: ")),
-            "{relative}: no `error:` line"
-        );
-        assert!(
-            result.stderr.contains(&format!("--> {relative}:")),
-            "{relative}: no file:line:column position:\n{}",
-            result.stderr
-        );
-        assert!(took < LIMIT, "{relative}: took {took:?}");
+        if result.code != 1 {
+            problems.push(format!(
+                "{relative}: expected exit 1, got {}:\n{}",
+                result.code, result.stderr
+            ));
+        }
+        if !result.stdout.is_empty() {
+            problems.push(format!("{relative}: stdout must stay empty"));
+        }
+        if !result.stderr.contains(&expected) {
+            problems.push(format!(
+                "{relative}: stderr does not contain `{expected}`:\n{}",
+                result.stderr
+            ));
+        }
+        if !result
+            .stderr
+            .lines()
+            .any(|line| line.starts_with("error: "))
+        {
+            problems.push(format!("{relative}: no `error:` line"));
+        }
+        if !result.stderr.contains(&format!("--> {relative}:")) {
+            problems.push(format!(
+                "{relative}: no file:line:column position:\n{}",
+                result.stderr
+            ));
+        }
+        if took >= LIMIT {
+            problems.push(format!("{relative}: took {took:?}"));
+        }
         let snapshot_name = name
             .rsplit_once('.')
             .map_or(name.as_str(), |(stem, _)| stem)
@@ -84,7 +85,12 @@ fn every_invalid_spec_exits_1_naming_the_problem() {
                 )
             );
         });
-    }
+    });
+    assert!(
+        count >= 40,
+        "the corpus needs at least 40 files, found {count}"
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
