@@ -211,6 +211,13 @@ impl Plan {
         &self.fdb_regions[0]
     }
 
+    /// The DR FDB region (the one that takes over when the active region is lost), if
+    /// FoundationDB runs in two regions.
+    #[must_use]
+    pub fn dr(&self) -> Option<&FdbRegionPlan> {
+        self.fdb_regions.get(1)
+    }
+
     /// The region that hosts datacenter `datacenter`.
     #[must_use]
     pub fn region_of(&self, datacenter: DatacenterId) -> &RegionPlan {

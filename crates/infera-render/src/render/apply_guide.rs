@@ -588,9 +588,9 @@ fn failover_section(out: &mut String, plan: &Plan, spec_path: &str) {
         }
         Bootstrap::SingleDatacenter => failure_table(out, plan, &plan.failures.rendered),
     }
-    if plan.fdb_regions.len() < 2 {
+    let Some(pair) = FdbPair::of(plan) else {
         return;
-    }
+    };
     // A procedure is described when an action refers to it (APPLY.md: <name>).
     let mut actions: Vec<String> = Vec::new();
     for failure in std::iter::once(&plan.failures.rendered).chain(&plan.failures.after_phase_two) {
@@ -603,8 +603,7 @@ fn failover_section(out: &mut String, plan: &Plan, spec_path: &str) {
             .iter()
             .any(|action| action.contains(&format!("(APPLY.md: {section})")))
     };
-    let active = &plan.regions[plan.fdb_regions[0].region].id;
-    let dr = &plan.regions[plan.fdb_regions[1].region].id;
+    let (active, dr) = (pair.active, pair.dr);
     let configuring = &plan.datacenters[plan.configuring_datacenter].resource_name;
     let usable_one = plan.fdb.usable_regions < 2;
     out.push_str("### Planned switch\n\n");
@@ -621,16 +620,16 @@ fn failover_section(out: &mut String, plan: &Plan, spec_path: &str) {
         }
     );
     if referred("Failback") {
-        failback(out, plan);
+        failback(out, &pair);
     }
     if referred("Forced recovery") {
-        forced_recovery(out, plan);
+        forced_recovery(out, &pair);
     }
     if referred("Lost coordinators") {
         lost_coordinators(out, plan);
     }
     if referred("Drop a lost region") {
-        drop_region(out, plan);
+        drop_region(out, plan, &pair);
     }
     if plan
         .regions
@@ -642,19 +641,34 @@ fn failover_section(out: &mut String, plan: &Plan, spec_path: &str) {
 }
 
 /// The names the procedures use: the active and DR regions and their primary datacenters.
-fn fdb_pair(plan: &Plan) -> (&str, &str, &str, &str) {
-    let active = &plan.fdb_regions[0];
-    let dr = &plan.fdb_regions[1];
-    (
-        &plan.regions[active.region].id,
-        &plan.regions[dr.region].id,
-        &plan.datacenters[active.primary.datacenter].id,
-        &plan.datacenters[dr.primary.datacenter].id,
-    )
+struct FdbPair<'a> {
+    active: &'a str,
+    dr: &'a str,
+    active_dc: &'a str,
+    dr_dc: &'a str,
 }
 
-fn failback(out: &mut String, plan: &Plan) {
-    let (active, dr, active_dc, dr_dc) = fdb_pair(plan);
+impl<'a> FdbPair<'a> {
+    /// The pair, when FoundationDB runs in two regions.
+    fn of(plan: &'a Plan) -> Option<Self> {
+        let active = plan.active();
+        let dr = plan.dr()?;
+        Some(Self {
+            active: &plan.regions[active.region].id,
+            dr: &plan.regions[dr.region].id,
+            active_dc: &plan.datacenters[active.primary.datacenter].id,
+            dr_dc: &plan.datacenters[dr.primary.datacenter].id,
+        })
+    }
+}
+
+fn failback(out: &mut String, pair: &FdbPair) {
+    let FdbPair {
+        active,
+        dr,
+        active_dc,
+        dr_dc,
+    } = pair;
     out.push_str("### Failback\n\n");
     // The cluster controller moves the transaction subsystem back to the higher-priority
     // region once it is healthy and caught up (FDB@7.3.43:fdbserver/include/fdbserver/ClusterController.actor.h:2419-2423).
@@ -664,8 +678,8 @@ fn failback(out: &mut String, plan: &Plan) {
     );
 }
 
-fn forced_recovery(out: &mut String, plan: &Plan) {
-    let (active, _, _, dr_dc) = fdb_pair(plan);
+fn forced_recovery(out: &mut String, pair: &FdbPair) {
+    let FdbPair { active, dr_dc, .. } = pair;
     out.push_str("### Forced recovery\n\n");
     let _ = writeln!(
         out,
@@ -686,8 +700,8 @@ fn lost_coordinators(out: &mut String, plan: &Plan) {
     }
 }
 
-fn drop_region(out: &mut String, plan: &Plan) {
-    let (active, dr, _, _) = fdb_pair(plan);
+fn drop_region(out: &mut String, plan: &Plan, pair: &FdbPair) {
+    let FdbPair { active, dr, .. } = pair;
     out.push_str("### Drop a lost region\n\n");
     out.push_str("1. After a forced recovery (and after the coordinator recovery, which ends with one) FoundationDB itself lists the lost region at priority -1 with `usable_regions=1`; go to step 2. Otherwise (the lost region's datacenters are gone, but FoundationDB recovered by itself or carried on), tell FoundationDB first: the operator cannot, because FoundationDB refuses every configuration that lists a region without processes (`NOT_ENOUGH_WORKERS`) unless it is forced. In a pod of the surviving primary, depending on which region is lost:\n\n");
     let configuration = super::fdb_cluster::complete_configuration(plan);

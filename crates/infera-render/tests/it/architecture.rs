@@ -151,6 +151,62 @@ fn a_back_edge_would_be_caught() {
     assert!(!dependencies["validate"].contains("plan"));
 }
 
+/// The spec's value types the plan carries as they are (resources, tolerations, how the
+/// Tailscale credential is given); rendering may name these, and no other spec type.
+const SPEC_VALUES_IN_THE_PLAN: [&str; 6] = [
+    "ResourceList",
+    "Resources",
+    "TaintEffect",
+    "Toleration",
+    "TolerationOperator",
+    "TailscaleCredentials",
+];
+
+/// Rendering reads the plan, not the spec: outside the two entry points in `render/mod.rs`
+/// (which plan first), no render file names the spec or one of its sections.
+#[test]
+fn rendering_reads_no_raw_spec_field() {
+    let mut files = Vec::new();
+    rust_files(&src().join("render"), &mut files);
+    let mut problems = Vec::new();
+    for file in files {
+        let Some(code) = code_of(&file) else {
+            continue;
+        };
+        let entry_points = file.ends_with("render/mod.rs");
+        for (index, _) in code.match_indices("infera_spec::") {
+            let rest = &code[index + "infera_spec::".len()..];
+            let names: Vec<&str> = match rest.strip_prefix('{') {
+                Some(group) => group
+                    .split('}')
+                    .next()
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|name| !name.is_empty())
+                    .collect(),
+                None => vec![
+                    rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .next()
+                        .unwrap_or_default(),
+                ],
+            };
+            for name in names {
+                let allowed = SPEC_VALUES_IN_THE_PLAN.contains(&name)
+                    || (entry_points && name == "MultiRegionSpec");
+                if !allowed {
+                    problems.push(format!("{} names infera_spec::{name}", file.display()));
+                }
+            }
+        }
+        // The spec type itself, however it is reached (`crate::spec::…`, a re-export).
+        if !entry_points && code.contains("MultiRegionSpec") {
+            problems.push(format!("{} names MultiRegionSpec", file.display()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
 /// `docs/<file>.md §<n>` in a comment: the file is in the repository and has that section.
 #[test]
 fn every_cited_document_and_section_exists() {

@@ -569,6 +569,19 @@ fi
 echo 'The database is available.'
 "#;
 
+/// `<dir>/bin` with the stand-in `fdbcli` and a `sleep` that does not wait between attempts.
+fn stand_ins(dir: &Path) -> std::path::PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    for (tool, text) in [("fdbcli", FDBCLI), ("sleep", "#!/bin/sh\n")] {
+        let path = bin.join(tool);
+        std::fs::write(&path, text).expect("stand-in");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+    }
+    bin
+}
+
 /// The wait step of each kind of pod, run exactly as rendered against the volumes its
 /// container mounts: it must hand the app a cluster file the client can rewrite, keep a newer
 /// file an earlier start left, replace one that reaches no coordinator by the operator's
@@ -590,15 +603,7 @@ fn the_wait_step_prepares_a_cluster_file_the_client_can_rewrite() {
             .expect("sh -c <script>")
             .to_owned();
         let work = tempfile::tempdir().expect("tempdir");
-        let bin = work.path().join("bin");
-        std::fs::create_dir_all(&bin).expect("bin");
-        // The stand-in fdbcli, and a `sleep` that does not wait between attempts.
-        for (tool, text) in [("fdbcli", FDBCLI), ("sleep", "#!/bin/sh\n")] {
-            let path = bin.join(tool);
-            std::fs::write(&path, text).expect("stand-in");
-            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-                .expect("chmod");
-        }
+        let bin = stand_ins(work.path());
         // The operator keeps its ConfigMap current; infera-render's own (client regions) is
         // written once.
         let operator_config_map = pod["volumes"].as_array().is_some_and(|volumes| {
@@ -1095,14 +1100,7 @@ fn the_apps_client_can_replace_the_cluster_file_the_wait_step_left() {
             std::os::unix::fs::PermissionsExt::from_mode(0o755),
         )
         .expect("chmod");
-        let bin = work.path().join("bin");
-        std::fs::create_dir_all(&bin).expect("bin");
-        for (tool, text) in [("fdbcli", FDBCLI), ("sleep", "#!/bin/sh\n")] {
-            let path = bin.join(tool);
-            std::fs::write(&path, text).expect("stand-in");
-            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-                .expect("chmod");
-        }
+        let bin = stand_ins(work.path());
         let log = work.path().join("log");
         std::fs::write(&log, "").expect("log");
         std::fs::set_permissions(&log, std::os::unix::fs::PermissionsExt::from_mode(0o666))
