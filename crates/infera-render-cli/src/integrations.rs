@@ -4,9 +4,7 @@
 use crate::Exit;
 use crate::cli::PostRenderArgs;
 use crate::{input, report};
-use infera_render::{
-    PostRenderError, PostRenderOptions, REGION_ANNOTATION, RegionSelectError, WorkloadSelectors,
-};
+use infera_render::{REGION_ANNOTATION, RegionSelectError, WorkloadSelectors};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -192,14 +190,16 @@ pub fn post_render(args: &PostRenderArgs) -> Exit {
         Ok(manifests) => manifests,
         Err(message) => return post_render_failure(args, &message, Exit::Io),
     };
-    let options = PostRenderOptions {
-        plan: args.spec.plan_options(),
-        region: args.region.clone(),
-        selectors,
+    let plan = match document.plan(&args.spec.plan_options()) {
+        Ok(plan) => plan,
+        Err(diagnostics) => {
+            let text = rendered(&spec_input.name, &diagnostics);
+            return post_render_failure(args, &text, Exit::Invalid);
+        }
     };
-    match infera_render::post_render(&document.spec, &manifests, &options) {
+    match infera_render::post_render_plan(plan, &manifests, args.region.as_deref(), &selectors) {
         Ok(output) => {
-            let warnings = document.locate(output.warnings);
+            let warnings = output.warnings;
             if args.spec.deny_warnings && !warnings.is_empty() {
                 let mut errors = warnings;
                 errors.deny_warnings();
@@ -223,10 +223,6 @@ pub fn post_render(args: &PostRenderArgs) -> Exit {
                 Ok(()) => Exit::Ok,
                 Err(()) => Exit::Io,
             }
-        }
-        Err(PostRenderError::Invalid(diagnostics)) => {
-            let text = rendered(&spec_input.name, &document.locate(diagnostics));
-            post_render_failure(args, &text, Exit::Invalid)
         }
         Err(error) => post_render_failure(args, &error.to_string(), Exit::Invalid),
     }

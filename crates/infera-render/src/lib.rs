@@ -60,6 +60,7 @@ pub use integrations::krm::{KrmOutcome, PATH_ANNOTATION, REGION_ANNOTATION, krm}
 pub use integrations::manifests::{MAX_MANIFEST_BYTES, parse_manifests, to_stream};
 pub use integrations::post_render::{
     PostRenderError, PostRenderOptions, PostRendered, WorkloadSelectors, post_render,
+    post_render_plan,
 };
 pub use render::outputs;
 pub use render::{

@@ -18,7 +18,7 @@ use super::manifests::{parse_manifests, to_stream};
 use crate::diagnostics::Diagnostics;
 use crate::names::labels::NAME;
 use crate::names::{App, CLUSTER_FILE_DIR, CLUSTER_FILE_VOLUME, DISCOVERY_ROLE, INFERADB_APP};
-use crate::plan::{PlanOptions, RegionSelectError, plan};
+use crate::plan::{Plan, PlanOptions, RegionSelectError, plan};
 use crate::render::inferadb::{
     CONTROL_API_AUDIENCE, CopyPolicy, MASTER_KEY_DIR, app_env, cluster_file_volumes,
     master_key_volume, wait_for_foundationdb,
@@ -323,8 +323,28 @@ pub fn post_render(
     options: &PostRenderOptions,
 ) -> Result<PostRendered, PostRenderError> {
     let plan = plan(spec, &options.plan).map_err(PostRenderError::Invalid)?;
+    post_render_plan(
+        plan,
+        manifests,
+        options.region.as_deref(),
+        &options.selectors,
+    )
+}
+
+/// Post-renders Helm's manifests for one region of a plan (from [`crate::Document::plan`],
+/// so its warnings are already placed in the document).
+///
+/// # Errors
+/// [`PostRenderError`] when the manifests are not YAML, or the region is missing, unknown or
+/// has no cluster file yet.
+pub fn post_render_plan(
+    plan: Plan,
+    manifests: &str,
+    region: Option<&str>,
+    selectors: &WorkloadSelectors,
+) -> Result<PostRendered, PostRenderError> {
     let region = plan
-        .select_region(options.region.as_deref())
+        .select_region(region)
         .map_err(|error| {
             PostRenderError::Region(match error {
                 RegionSelectError::Ambiguous { count, known } => format!(
@@ -352,8 +372,8 @@ pub fn post_render(
     // The engine first: control's audience is the mesh URL the engine ends up with.
     let mut audience: Option<String> = None;
     for (app, selector) in [
-        (App::Engine, &options.selectors.engine),
-        (App::Control, &options.selectors.control),
+        (App::Engine, &selectors.engine),
+        (App::Control, &selectors.control),
     ] {
         for document in &mut documents {
             let (kind, name) = identity(document);
