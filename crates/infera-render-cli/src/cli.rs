@@ -2,12 +2,15 @@
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Render one multi-region spec into deterministic Kubernetes YAML per region: FoundationDB
 /// (Fearless DR) with its operator, InferaDB engine and control, and Tailscale.
 #[derive(Debug, Parser)]
 #[command(name = "infera-render", version, propagate_version = true)]
-#[command(after_help = "Exit codes: 0 success, 1 invalid input, 2 usage error, 3 I/O error.")]
+#[command(
+    after_help = "Exit codes: 0 success, 1 invalid input, 2 usage error, 3 I/O error (or the output folder is locked by another run), 130 interrupted (the output folder was rolled back)."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -93,6 +96,19 @@ pub struct RenderArgs {
     /// operator, instead of installing them from the operator's release URL.
     #[arg(long, value_name = "DIR")]
     pub crds_dir: Option<PathBuf>,
+
+    /// With `-o`: how long to wait while another infera-render writes the same folder, in
+    /// seconds (fractions allowed), before giving up with exit code 3.
+    #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = seconds)]
+    pub lock_timeout: Duration,
+}
+
+/// A non-negative number of seconds (`5`, `0.5`).
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|value| Duration::try_from_secs_f64(value).ok())
+        .ok_or_else(|| format!("`{text}` is not a number of seconds (for example 5 or 0.5)"))
 }
 
 /// Where the spec comes from, and how strict to be.

@@ -2,6 +2,7 @@
 
 use crate::Exit;
 use crate::cli::{Command, RenderArgs, SpecArgs};
+use crate::interrupt::Interrupt;
 use crate::output_dir::{self, WriteError};
 use crate::{input, report};
 use infera_render::{CrdSet, Document, Plan, RenderOptions};
@@ -151,12 +152,24 @@ fn render(args: &RenderArgs) -> Result<Exit, Exit> {
         })
         .map(|file| (file.path, file.contents))
         .collect();
-    let scope: Option<Vec<String>> = args
-        .region
-        .as_ref()
-        .map(|region| vec![format!("{region}/")]);
-    match output_dir::write(dir, &files, scope.as_deref()) {
+    let options = output_dir::WriteOptions {
+        scope: args
+            .region
+            .as_ref()
+            .map(|region| vec![format!("{region}/")]),
+        lock_timeout: args.lock_timeout,
+        interrupt: Interrupt::catch(),
+    };
+    let result = output_dir::write(dir, &files, &options);
+    let shown = dir.display();
+    match result {
         Ok(outcome) => {
+            for note in &outcome.recovered {
+                report::note(note);
+            }
+            for warning in &outcome.rescued {
+                report::warning(warning);
+            }
             for path in &outcome.kept_edited {
                 report::warning(&format!(
                     "{} is no longer rendered but was edited, so it was kept",
@@ -164,8 +177,7 @@ fn render(args: &RenderArgs) -> Result<Exit, Exit> {
                 ));
             }
             report::note(&format!(
-                "wrote {}: {} file(s) written, {} unchanged, {} removed",
-                dir.display(),
+                "wrote {shown}: {} file(s) written, {} unchanged, {} removed",
                 outcome.written,
                 outcome.unchanged,
                 outcome.removed.len()
@@ -176,16 +188,29 @@ fn render(args: &RenderArgs) -> Result<Exit, Exit> {
             for conflict in &conflicts {
                 report::problem(conflict);
             }
-            report::problem(&format!("nothing was written to {}", dir.display()));
+            report::problem(&format!("nothing was written to {shown}"));
             Err(Exit::Io)
         }
         Err(WriteError::Io(message)) => {
             report::problem(&message);
             report::problem(&format!(
-                "nothing was written to {} (the run was rolled back)",
-                dir.display()
+                "nothing was written to {shown} (the run was rolled back)"
             ));
             Err(Exit::Io)
+        }
+        Err(WriteError::Locked { pid, waited }) => {
+            let pid = pid.map(|pid| format!(" (pid {pid})")).unwrap_or_default();
+            report::problem(&format!(
+                "another infera-render{pid} is writing {shown}; it was still at it after {}s (--lock-timeout), so nothing was written",
+                waited.as_secs_f64()
+            ));
+            Err(Exit::Io)
+        }
+        Err(WriteError::Interrupted) => {
+            report::problem(&format!(
+                "interrupted: nothing was written to {shown} (the run was rolled back)"
+            ));
+            Err(Exit::Interrupted)
         }
     }
 }

@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod input;
 mod integrations;
+mod interrupt;
 mod output_dir;
 mod report;
 
@@ -23,6 +24,8 @@ pub enum Exit {
     Usage = 2,
     /// Cannot read or write.
     Io = 3,
+    /// A signal stopped the run (the shell's 128 + SIGINT).
+    Interrupted = 130,
 }
 
 fn main() -> ExitCode {

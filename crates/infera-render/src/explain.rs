@@ -412,7 +412,11 @@ fn network(plan: &Plan) -> String {
             out,
             "  Tailscale {} ({}): a subnet router per region advertises its pod_cidr; FoundationDB, operator, engine and control pods run a kernel-mode sidecar that accepts the other regions' routes",
             tailscale.image,
-            tailscale.credentials.as_str()
+            if tailscale.shared() {
+                format!("shared_key: every pod carries {}", tailscale.shared_tag)
+            } else {
+                tailscale.credentials.as_str().to_owned()
+            }
         );
     } else {
         out.push_str("  Tailscale off: the regions' pod networks must reach each other some other way (FoundationDB advertises pod IPs)\n");

@@ -46,7 +46,8 @@ pub use region::{ProcessCounts, Region};
 pub use secret::SecretString;
 pub use spec::MultiRegionSpec;
 pub use workloads::{
-    Control, Engine, Monitoring, SecretKeySelector, Tailscale, TailscaleCredentials, Webauthn,
+    Control, DEFAULT_SHARED_TAG, Engine, Monitoring, SecretKeySelector, Tailscale,
+    TailscaleCredentials, Webauthn,
 };
 
 /// The `apiVersion` of the canonical spec envelope.

@@ -68,7 +68,10 @@ pub struct MultiRegionSpec {
     #[serde(default)]
     pub monitoring: Monitoring,
 
-    /// Labels added to every rendered object.
+    /// Labels added to every rendered object. infera-render keeps `app.kubernetes.io/name`,
+    /// `instance`, `component` and `managed-by` (selectors and its own objects) and every
+    /// `infera.dev/` and `foundationdb.org/` key; other `app.kubernetes.io/` keys are yours
+    /// (`part-of`, `version`, ...), and yours replace infera-render's value (`part-of: inferadb`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
 }

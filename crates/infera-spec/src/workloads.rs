@@ -11,8 +11,11 @@ pub struct Tailscale {
     /// Whether to render the Tailscale pieces.
     #[serde(default = "default_true")]
     pub enabled: bool,
-    /// An auth key given inline. It is written into a Secret only with `--allow-plaintext-secrets`;
-    /// the default is to reference an existing Secret (`secret_name`).
+    /// A credential given inline (`""` or unset: none). It is written into the Secret
+    /// `secret_name` only with `--allow-plaintext-secrets`, and only as an OAuth client secret
+    /// (`credentials: oauth_client`) or as the one shared key (`credentials: shared_key`, which
+    /// an inline key means when `credentials` is unset, as the Terraform module used it). The
+    /// default is to reference Secrets you create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_key: Option<SecretString>,
     /// Name of the existing Secret holding the auth key.
@@ -24,13 +27,18 @@ pub struct Tailscale {
     /// Tailscale container image, pinned to a version.
     #[serde(default = "default_tailscale_image")]
     pub image: String,
-    /// How each workload authenticates to the tailnet. Every workload gets its own tag
-    /// (`tag:inferadb-fdb`, `tag:inferadb-engine`, `tag:inferadb-control`, and one
-    /// `tag:inferadb-router-<region>` per region), so the tailnet policy can tell them apart and
-    /// approve each region's pod CIDR for its own routers only; one tagged key shared by all
-    /// would make the policy meaningless.
-    #[serde(default)]
-    pub credentials: TailscaleCredentials,
+    /// How each workload authenticates to the tailnet. With `per_workload_keys` (the default)
+    /// and `oauth_client` every workload gets its own tag (`tag:inferadb-fdb`,
+    /// `tag:inferadb-engine`, `tag:inferadb-control`, and one `tag:inferadb-router-<region>` per
+    /// region), so the tailnet policy can tell them apart and approve each region's pod CIDR for
+    /// its own routers only. `shared_key` is the module's one key for everything, kept for
+    /// migrating: every pod then carries `shared_tag`. Unset: `shared_key` when `auth_key` is
+    /// inline, else `per_workload_keys`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<TailscaleCredentials>,
+    /// The tag the shared key carries (`credentials: shared_key` only; default `tag:inferadb`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_tag: Option<String>,
     /// Subnet-router pods per region (they advertise the region's `pod_cidr`).
     #[serde(default = "default_router_replicas")]
     pub router_replicas: u32,
@@ -44,9 +52,35 @@ impl Default for Tailscale {
             secret_name: default_tailscale_secret_name(),
             secret_key: default_tailscale_secret_key(),
             image: default_tailscale_image(),
-            credentials: TailscaleCredentials::default(),
+            credentials: None,
+            shared_tag: None,
             router_replicas: default_router_replicas(),
         }
+    }
+}
+
+impl Tailscale {
+    /// The inline credential, if one is given (`""` means none, as in the module).
+    #[must_use]
+    pub fn inline_key(&self) -> Option<&SecretString> {
+        self.auth_key.as_ref().filter(|key| !key.is_empty())
+    }
+
+    /// `credentials`, or its default: `shared_key` with an inline key (the module's one key),
+    /// else `per_workload_keys`.
+    #[must_use]
+    pub fn effective_credentials(&self) -> TailscaleCredentials {
+        self.credentials.unwrap_or(if self.inline_key().is_some() {
+            TailscaleCredentials::SharedKey
+        } else {
+            TailscaleCredentials::PerWorkloadKeys
+        })
+    }
+
+    /// `shared_tag`, or `tag:inferadb`.
+    #[must_use]
+    pub fn effective_shared_tag(&self) -> &str {
+        self.shared_tag.as_deref().unwrap_or(DEFAULT_SHARED_TAG)
     }
 }
 
@@ -66,7 +100,15 @@ pub enum TailscaleCredentials {
     /// (`tskey-client-...`, Auth Keys write scope, tag `tag:inferadb-provisioner`) that owns every workload tag, the
     /// per-region router tags included; each workload advertises its own tag.
     OauthClient,
+    /// One Secret `<secret_name>`, key `secret_key`, holding one reusable auth key tagged
+    /// `shared_tag` for every workload, as the Terraform module did. The tailnet policy then
+    /// cannot tell FoundationDB from engine, control or the routers, and any pod could advertise
+    /// any region's routes: a step on the way to `per_workload_keys` or `oauth_client`.
+    SharedKey,
 }
+
+/// The tag of the shared key when `tailscale.shared_tag` is unset.
+pub const DEFAULT_SHARED_TAG: &str = "tag:inferadb";
 
 impl TailscaleCredentials {
     /// The spelling used in the spec.
@@ -75,6 +117,7 @@ impl TailscaleCredentials {
         match self {
             Self::PerWorkloadKeys => "per_workload_keys",
             Self::OauthClient => "oauth_client",
+            Self::SharedKey => "shared_key",
         }
     }
 }

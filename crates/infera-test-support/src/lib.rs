@@ -172,7 +172,10 @@ pub fn validate_native_objects(documents: &[String]) -> bool {
     let Some(validate) = tool("kubernetes-validate") else {
         return false;
     };
-    let dir = std::env::temp_dir().join(format!("infera-validate-{}", std::process::id()));
+    // One folder per call: the tests of one binary run in parallel in one process.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("infera-validate-{}-{call}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
     let file = dir.join(format!("objects-{}.yaml", documents.len()));
     std::fs::write(&file, documents.join("---\n")).expect("write objects");

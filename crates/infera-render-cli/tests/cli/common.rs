@@ -155,11 +155,15 @@ pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     out
 }
 
-/// A tree as one text: each file under a `=== path ===` header (the manifest excluded).
+/// What infera-render keeps in an output folder for itself: the manifest of what it wrote, and
+/// the lock file (empty).
+pub const TOOL_FILES: [&str; 2] = [".infera-render-manifest.json", ".infera-render.lock"];
+
+/// A tree as one text: each file under a `=== path ===` header ([`TOOL_FILES`] excluded).
 pub fn tree_text(dir: &Path) -> String {
     let mut text = String::new();
     for (path, bytes) in tree(dir) {
-        if path.ends_with('/') || path == ".infera-render-manifest.json" {
+        if path.ends_with('/') || TOOL_FILES.contains(&path.as_str()) {
             continue;
         }
         text.push_str(&format!(

@@ -6,18 +6,18 @@
 //! The read-only and disk-full cases need a private mount namespace (`unshare -rm`, an
 //! unprivileged user namespace). Without one they skip loudly, and fail under CI.
 
-use crate::common::{TEST_SEED, binary, render_into, tree, workspace};
+use crate::common::{TEST_SEED, TOOL_FILES, binary, render_into, tree, workspace};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-/// The tree without the manifest and without the given foreign files.
+/// The tree without the tool's own files and without the given foreign files.
 fn own_files(dir: &Path, foreign: &[&str]) -> BTreeMap<String, Vec<u8>> {
     tree(dir)
         .into_iter()
         .filter(|(path, _)| !path.ends_with('/'))
-        .filter(|(path, _)| path != ".infera-render-manifest.json")
+        .filter(|(path, _)| !TOOL_FILES.contains(&path.as_str()))
         .filter(|(path, _)| !foreign.contains(&path.as_str()))
         .collect()
 }

@@ -1,5 +1,6 @@
-//! Label keys infera-render sets. The spec's `labels` may not use these prefixes
-//! (`infera.dev/`, `app.kubernetes.io/`, `foundationdb.org/`), so none is ever overridden.
+//! Label keys infera-render sets. The spec's `labels` may not use the keys it selects on or
+//! marks its objects with ([`is_reserved`]); the other `app.kubernetes.io/` keys are the user's,
+//! and a user's value replaces infera-render's (`part-of`).
 
 /// `app.kubernetes.io/name`: what the object is (e.g. `fdb-kubernetes-operator`).
 pub const NAME: &str = "app.kubernetes.io/name";
@@ -7,7 +8,7 @@ pub const NAME: &str = "app.kubernetes.io/name";
 pub const INSTANCE: &str = "app.kubernetes.io/instance";
 /// `app.kubernetes.io/component`: its role (`operator`, `database`, `engine`, ...).
 pub const COMPONENT: &str = "app.kubernetes.io/component";
-/// `app.kubernetes.io/part-of`: always `inferadb`.
+/// `app.kubernetes.io/part-of`: `inferadb`, unless the spec's `labels` set it.
 pub const PART_OF: &str = "app.kubernetes.io/part-of";
 /// `app.kubernetes.io/managed-by`: always `infera-render`.
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
@@ -21,6 +22,19 @@ pub const MAIN_SERVICE: &str = "main";
 /// The value of [`SERVICE`] on the engine's headless Service.
 pub const HEADLESS_SERVICE: &str = "headless";
 
-/// The label key prefixes infera-render sets itself (selectors and bookkeeping); the spec's
-/// `labels` may not use them.
-pub const RESERVED_PREFIXES: [&str; 3] = ["infera.dev/", "foundationdb.org/", "app.kubernetes.io/"];
+/// The label key prefixes infera-render keeps wholly (its bookkeeping, and the FDB operator's).
+pub const RESERVED_PREFIXES: [&str; 2] = ["infera.dev/", "foundationdb.org/"];
+
+/// The `app.kubernetes.io/` keys infera-render keeps: `name` and `instance` are in every
+/// selector (Deployment selectors are immutable), `component` tells its objects apart, and
+/// `managed-by` marks them as its own.
+pub const RESERVED_KEYS: [&str; 4] = [NAME, INSTANCE, COMPONENT, MANAGED_BY];
+
+/// Whether the spec's `labels` may not set `key`.
+#[must_use]
+pub fn is_reserved(key: &str) -> bool {
+    RESERVED_KEYS.contains(&key)
+        || RESERVED_PREFIXES
+            .iter()
+            .any(|prefix| key.starts_with(prefix))
+}

@@ -75,7 +75,8 @@ pub fn router_tag(region: &str) -> String {
 }
 
 /// The Secret a workload's sidecar reads its credential from: `<secret_name>-<workload>` with
-/// one key per workload, or `<secret_name>` itself with one OAuth client for all.
+/// one key per workload, or `<secret_name>` itself with one OAuth client or one shared key for
+/// all.
 #[must_use]
 pub fn credential_secret(
     credentials: TailscaleCredentials,
@@ -84,7 +85,9 @@ pub fn credential_secret(
 ) -> String {
     match credentials {
         TailscaleCredentials::PerWorkloadKeys => format!("{secret_name}-{}", workload.name()),
-        TailscaleCredentials::OauthClient => secret_name.to_owned(),
+        TailscaleCredentials::OauthClient | TailscaleCredentials::SharedKey => {
+            secret_name.to_owned()
+        }
     }
 }
 

@@ -357,11 +357,12 @@ fn tailscale_plan(spec: &MultiRegionSpec) -> TailscalePlan {
         image: tailscale.image.clone(),
         version,
         containerboot_1_78: version.is_some_and(|version| version >= CONTAINERBOOT_1_78),
-        credentials: tailscale.credentials,
+        credentials: tailscale.effective_credentials(),
+        shared_tag: tailscale.effective_shared_tag().to_owned(),
         secret_name: tailscale.secret_name.clone(),
         secret_key: tailscale.secret_key.clone(),
         router_replicas: replicas(tailscale.router_replicas),
-        inline_oauth_secret: tailscale.auth_key.clone().filter(|key| !key.is_empty()),
+        inline_secret: tailscale.inline_key().cloned(),
     }
 }
 

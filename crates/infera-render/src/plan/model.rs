@@ -300,16 +300,20 @@ pub struct TailscalePlan {
     pub version: Option<Version>,
     /// Whether containerboot serves `/healthz` and writes Events (1.78 and later).
     pub containerboot_1_78: bool,
-    /// Where the credentials come from.
+    /// Where the credentials come from (resolved: an inline key with `credentials` unset is
+    /// `shared_key`).
     pub credentials: TailscaleCredentials,
+    /// The one tag of every workload with `shared_key`.
+    pub shared_tag: String,
     /// Name of the credential Secret (per workload: its prefix).
     pub secret_name: String,
     /// Key inside the credential Secrets.
     pub secret_key: String,
     /// Subnet-router pods per region.
     pub router_replicas: i32,
-    /// An inline OAuth client secret, allowed into a Secret (`--allow-plaintext-secrets`).
-    pub inline_oauth_secret: Option<SecretString>,
+    /// The inline OAuth client secret or shared key, allowed into a Secret
+    /// (`--allow-plaintext-secrets`).
+    pub inline_secret: Option<SecretString>,
 }
 
 impl TailscalePlan {
@@ -320,6 +324,29 @@ impl TailscalePlan {
             credential_secret(self.credentials, &self.secret_name, workload),
             self.secret_key.clone(),
         )
+    }
+
+    /// Whether one key (one tag) serves every workload.
+    #[must_use]
+    pub fn shared(&self) -> bool {
+        self.credentials == TailscaleCredentials::SharedKey
+    }
+
+    /// Whether `workload`'s nodes are ephemeral (with the shared key, the one reusable key's
+    /// nodes never are).
+    #[must_use]
+    pub fn ephemeral(&self, workload: Workload) -> bool {
+        !self.shared() && workload.ephemeral()
+    }
+
+    /// The tag `workload`'s nodes carry in region `region`: its own, or the shared one.
+    #[must_use]
+    pub fn tag(&self, workload: Workload, region: &str) -> String {
+        if self.shared() {
+            self.shared_tag.clone()
+        } else {
+            workload.tag(region)
+        }
     }
 }
 

@@ -325,7 +325,7 @@ fn prerequisites_of(plan: &Plan, region: &RegionPlan) -> Vec<Prerequisite> {
     let id = &region.id;
     let mut out = Vec::new();
     if let Some(tailscale) = &plan.tailscale {
-        let inline = tailscale.inline_oauth_secret.is_some();
+        let inline = tailscale.inline_secret.is_some();
         match tailscale.credentials {
             TailscaleCredentials::PerWorkloadKeys => {
                 for workload in Workload::ALL {
@@ -382,7 +382,19 @@ fn prerequisites_of(plan: &Plan, region: &RegionPlan) -> Vec<Prerequisite> {
                     source: Source::Variable("TS_OAUTH_CLIENT_SECRET"),
                 });
             }
-            TailscaleCredentials::OauthClient => {}
+            TailscaleCredentials::SharedKey if !inline => {
+                let (name, key) = tailscale.credential_secret(Workload::Fdb);
+                out.push(Prerequisite {
+                    name,
+                    key,
+                    what: format!(
+                        "one reusable, pre-approved auth key tagged {} for every workload (credentials: shared_key, the Terraform module's one key: the tailnet policy cannot tell the workloads apart)",
+                        tailscale.shared_tag
+                    ),
+                    source: Source::Variable("TS_AUTHKEY"),
+                });
+            }
+            TailscaleCredentials::OauthClient | TailscaleCredentials::SharedKey => {}
         }
     }
     // Every region runs the enabled apps once the connection string is known, so the Secrets
@@ -510,10 +522,23 @@ fn prerequisites(out: &mut String, plan: &Plan) {
         fence(out, &lines);
     }
     if let Some(tailscale) = tailscale {
-        if tailscale.credentials == TailscaleCredentials::PerWorkloadKeys {
+        if tailscale.credentials != TailscaleCredentials::OauthClient {
             out.push_str("Auth keys expire (after 90 days at most). Pods whose Tailscale state does not outlive them (engine, control, the operator, stateless FoundationDB pods) log in with their key again on every start, so put fresh keys into these Secrets before the old ones expire, or use `tailscale.credentials: oauth_client`, whose client secret does not expire.\n\n");
         }
-        out.push_str("Apply `tailnet-policy.hujson` to the tailnet first (admin console, Access controls, or the policy API). It defines the tags (one per workload, one per region's router), grants FoundationDB traffic between the regions' pod CIDRs, and auto-approves each region's pod CIDR for that region's router only.\n\n");
+        if tailscale.shared() {
+            let _ = writeln!(
+                out,
+                "With the shared key every node is persistent: engine, control, the operator and stateless FoundationDB pods register a new node on every start and leave the old one offline in the tailnet (ephemeral keys, one per workload with `credentials: per_workload_keys`, remove those by themselves). Remove the offline ones in the admin console (Machines, filter by `{}`).\n",
+                tailscale.shared_tag
+            );
+            let _ = writeln!(
+                out,
+                "Apply `tailnet-policy.hujson` to the tailnet first (admin console, Access controls, or the policy API). With the shared key it has one tag, `{}`: it grants FoundationDB traffic between the regions' pod CIDRs to every pod of the deployment, and auto-approves every region's pod CIDR for any of them. Move to `credentials: per_workload_keys` (one key per workload, and per region for the routers) or `oauth_client` to tell them apart.\n",
+                tailscale.shared_tag
+            );
+        } else {
+            out.push_str("Apply `tailnet-policy.hujson` to the tailnet first (admin console, Access controls, or the policy API). It defines the tags (one per workload, one per region's router), grants FoundationDB traffic between the regions' pod CIDRs, and auto-approves each region's pod CIDR for that region's router only.\n\n");
+        }
     }
 }
 

@@ -281,7 +281,7 @@ pub struct TailscaleConfig {
 pub struct TailscaleDetails {
     /// The image.
     pub image: String,
-    /// `per_workload_keys` or `oauth_client`.
+    /// `per_workload_keys`, `oauth_client` or `shared_key`.
     pub credentials: String,
     /// Each workload's identity.
     pub workloads: Vec<WorkloadOutput>,
@@ -296,7 +296,8 @@ pub struct TailscaleDetails {
 pub struct WorkloadOutput {
     /// `fdb`, `fdb-ephemeral`, `engine`, `control` or `router`.
     pub workload: String,
-    /// Its tag (null for the routers, whose tag names their region: see `subnet_routers`).
+    /// Its tag (null for the routers, whose tag names their region: see `subnet_routers`; with
+    /// `shared_key` every workload's tag is the shared one).
     pub tag: Option<String>,
     /// The credential Secret.
     pub secret_name: String,
@@ -426,10 +427,10 @@ fn tailscale_config(plan: &Plan) -> TailscaleConfig {
                 WorkloadOutput {
                     workload: workload.name().to_owned(),
                     // The routers' tag differs per region: see `subnet_routers`.
-                    tag: (workload != Workload::Router).then(|| workload.tag("")),
+                    tag: (workload != Workload::Router).then(|| tailscale.tag(workload, "")),
                     secret_name,
                     secret_key,
-                    ephemeral: workload.ephemeral(),
+                    ephemeral: tailscale.ephemeral(workload),
                 }
             })
             .collect(),
@@ -437,7 +438,7 @@ fn tailscale_config(plan: &Plan) -> TailscaleConfig {
             Some(RouterOutput {
                 statefulset: ROUTER_NAME.to_owned(),
                 replicas: tailscale.router_replicas,
-                tag: Workload::Router.tag(&region.id),
+                tag: tailscale.tag(Workload::Router, &region.id),
                 advertised_routes: vec![region.pod_network?.to_string()],
             })
         }),

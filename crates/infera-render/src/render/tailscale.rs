@@ -66,7 +66,10 @@ const STATE_DIR: &str = "/var/lib/tailscale";
 fn authkey_env(ts: &TailscalePlan, workload: Workload) -> Vec<k8s_openapi::api::core::v1::EnvVar> {
     let (secret, key) = ts.credential_secret(workload);
     match ts.credentials {
-        TailscaleCredentials::PerWorkloadKeys => vec![env_secret("TS_AUTHKEY", &secret, &key)],
+        // A key of its own, or the one shared key: its tags are the node's tags.
+        TailscaleCredentials::PerWorkloadKeys | TailscaleCredentials::SharedKey => {
+            vec![env_secret("TS_AUTHKEY", &secret, &key)]
+        }
         // One OAuth client secret mints every workload's node; `$(VAR)` expands the earlier env
         // var, so the secret value itself is never written anywhere (tailscale
         // feature/oauthkey/oauthkey.go: `?ephemeral=&preauthorized=`).
@@ -425,11 +428,11 @@ pub(crate) fn router_objects(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
     objects
 }
 
-/// The inline OAuth client secret as a Secret: only with `--allow-plaintext-secrets` (planning
-/// refuses an inline key otherwise).
+/// The inline OAuth client secret or shared key as a Secret: only with
+/// `--allow-plaintext-secrets` (planning refuses an inline key otherwise).
 pub(crate) fn plaintext_secret(ctx: &RegionCtx<'_>) -> Option<RenderedObject> {
     let ts = ctx.plan.tailscale.as_ref()?;
-    let key = ts.inline_oauth_secret.as_ref()?;
+    let key = ts.inline_secret.as_ref()?;
     let (name, data_key) = ts.credential_secret(Workload::Fdb);
     let secret = Secret {
         metadata: meta::namespaced(ctx, &name, "tailscale", "tailscale"),

@@ -2,7 +2,7 @@
 //! resources.
 
 use crate::diagnostics::{Diagnostic, Diagnostics, FieldPath};
-use crate::names::labels::RESERVED_PREFIXES as RESERVED_LABEL_PREFIXES;
+use crate::names::labels::{RESERVED_KEYS, RESERVED_PREFIXES, is_reserved};
 use crate::syntax::names::{dns_subdomain_problem, label_key_problem, label_value_problem};
 use crate::syntax::quantity::{ParsedQuantity, parse_quantity};
 use infera_spec::{Quantity, Resources};
@@ -44,16 +44,17 @@ pub(super) fn check_labels(
         let entry = at.clone().key(key.clone());
         if let Some(problem) = label_key_problem(key) {
             diagnostics.error(entry.clone(), problem);
-        } else if reserved
-            && RESERVED_LABEL_PREFIXES
-                .iter()
-                .any(|prefix| key.starts_with(prefix))
-        {
+        } else if reserved && is_reserved(key) {
             diagnostics.push(
                 Diagnostic::error(entry.clone(), format!("label key `{key}` is set by infera-render"))
                     .with_help(format!(
-                        "keys starting with {} are reserved for selectors and bookkeeping; use your own prefix",
-                        RESERVED_LABEL_PREFIXES.join(", ")
+                        "infera-render keeps app.kubernetes.io/{{{}}} (selectors and its own objects) and every key starting with {}; other app.kubernetes.io/ keys (part-of, version, ...) are yours, or use your own prefix",
+                        RESERVED_KEYS
+                            .iter()
+                            .map(|key| key.trim_start_matches("app.kubernetes.io/"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        RESERVED_PREFIXES.join(" or ")
                     )),
             );
         }

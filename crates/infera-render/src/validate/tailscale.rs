@@ -106,18 +106,20 @@ pub(super) fn check_tailscale(
         );
     }
     check_inline_auth_key(spec, inputs, diagnostics);
+    check_shared_key(spec, diagnostics);
 }
 
 /// An inline key may only become a Secret with `--allow-plaintext-secrets`, and only as an OAuth
-/// client secret: one plain auth key for every workload would give them all the same tags
-/// (docs/inferadb-and-tailscale.md §2.5, §7.12). The key itself never appears in a message.
+/// client secret or as the one shared key (docs/inferadb-and-tailscale.md §2.5, §7, item 12):
+/// with per-workload keys one inline key would silently give every workload the same tags. The
+/// key itself never appears in a message.
 pub(super) fn check_inline_auth_key(
     spec: &MultiRegionSpec,
     inputs: &Inputs<'_>,
     diagnostics: &mut Diagnostics,
 ) {
     let tailscale = &spec.tailscale;
-    let Some(key) = tailscale.auth_key.as_ref().filter(|key| !key.is_empty()) else {
+    let Some(key) = tailscale.inline_key() else {
         return;
     };
     let at = path().key("tailscale").key("auth_key");
@@ -127,14 +129,18 @@ pub(super) fn check_inline_auth_key(
         .map(|region| region.namespace.as_str())
         .collect();
     let namespace = namespaces.iter().next().copied().unwrap_or("inferadb");
-    match tailscale.credentials {
+    let create_it = format!(
+        "better: remove auth_key and create the Secret in every region: `kubectl -n {namespace} create secret generic {} --from-literal={}=<the key>`",
+        tailscale.secret_name, tailscale.secret_key
+    );
+    match tailscale.effective_credentials() {
         TailscaleCredentials::PerWorkloadKeys => diagnostics.push(
             Diagnostic::error(
                 at,
-                "an inline key would be shared by every workload, so they would all carry its tags and the tailnet policy could not tell FoundationDB from engine, control or the routers",
+                "with credentials: per_workload_keys an inline key would be shared by every workload, so they would all carry its tags and the tailnet policy could not tell FoundationDB from engine, control or the routers",
             )
             .with_help(format!(
-                "remove auth_key and create one Secret per workload in every region, e.g. `kubectl -n {namespace} create secret generic {name}-fdb --from-literal={key_name}=<key tagged tag:inferadb-fdb>` (and {name}-engine, {name}-control, {name}-router); or set tailscale.credentials: oauth_client and use an OAuth client secret",
+                "remove auth_key and create one Secret per workload in every region, e.g. `kubectl -n {namespace} create secret generic {name}-fdb --from-literal={key_name}=<key tagged tag:inferadb-fdb>` (and {name}-engine, {name}-control, {name}-router); or set tailscale.credentials: oauth_client and use an OAuth client secret; or, to keep the Terraform module's one key while you migrate, set tailscale.credentials: shared_key",
                 name = tailscale.secret_name,
                 key_name = tailscale.secret_key,
             )),
@@ -146,16 +152,80 @@ pub(super) fn check_inline_auth_key(
             )
             .with_help("create an OAuth client with the auth_keys scope and tag:inferadb-provisioner in the Tailscale admin console"),
         ),
-        TailscaleCredentials::OauthClient if !inputs.allow_plaintext_secrets => diagnostics.push(
+        TailscaleCredentials::SharedKey if key.expose().starts_with("tskey-client-") => diagnostics.push(
             Diagnostic::error(
                 at,
-                "the OAuth client secret is inline; infera-render writes secrets into the output only with --allow-plaintext-secrets",
+                "auth_key is an OAuth client secret (`tskey-client-...`), not an auth key: as the shared key every pod would log in with the client secret itself",
             )
-            .with_help(format!(
-                "better: remove auth_key and create the Secret in every region: `kubectl -n {namespace} create secret generic {} --from-literal={}=tskey-client-...`",
-                tailscale.secret_name, tailscale.secret_key
-            )),
+            .with_help("set tailscale.credentials: oauth_client, so each workload mints its own key with its own tag"),
         ),
-        TailscaleCredentials::OauthClient => {}
+        TailscaleCredentials::OauthClient | TailscaleCredentials::SharedKey
+            if !inputs.allow_plaintext_secrets =>
+        {
+            diagnostics.push(
+                Diagnostic::error(
+                    at,
+                    "the credential is inline; infera-render writes secrets into the output only with --allow-plaintext-secrets (into the Secret, nowhere else)",
+                )
+                .with_help(create_it),
+            );
+        }
+        TailscaleCredentials::OauthClient | TailscaleCredentials::SharedKey => {}
     }
+    if tailscale.credentials.is_none()
+        && tailscale.effective_credentials() == TailscaleCredentials::SharedKey
+    {
+        diagnostics.push(
+            Diagnostic::warning(
+                path().key("tailscale").key("credentials"),
+                "an inline auth_key with credentials unset is taken as credentials: shared_key, one key for every workload, as the Terraform module used it",
+            )
+            .with_help("set tailscale.credentials: shared_key to say so, or move to per_workload_keys (the default) or oauth_client"),
+        );
+    }
+}
+
+/// The shared key's tag, and what sharing one key costs.
+pub(super) fn check_shared_key(spec: &MultiRegionSpec, diagnostics: &mut Diagnostics) {
+    let tailscale = &spec.tailscale;
+    let at = path().key("tailscale");
+    if tailscale.effective_credentials() != TailscaleCredentials::SharedKey {
+        if tailscale.shared_tag.is_some() {
+            diagnostics.push(
+                Diagnostic::warning(
+                    at.key("shared_tag"),
+                    format!(
+                        "shared_tag has no effect with credentials: {}: every workload has its own tag",
+                        tailscale.effective_credentials().as_str()
+                    ),
+                )
+                .with_help("remove shared_tag, or set tailscale.credentials: shared_key"),
+            );
+        }
+        return;
+    }
+    let tag = tailscale.effective_shared_tag();
+    if let Some(problem) = tag_problem(tag) {
+        diagnostics.error(at.clone().key("shared_tag"), problem);
+    }
+    diagnostics.push(
+        Diagnostic::warning(
+            at.key("credentials"),
+            format!(
+                "shared_key: every pod logs in with one key and carries {tag}, so the tailnet policy cannot tell FoundationDB from engine, control or the routers, and a pod of any region could advertise any region's pod CIDR"
+            ),
+        )
+        .with_help("when you can, create one key per workload (credentials: per_workload_keys) or an OAuth client (credentials: oauth_client); APPLY.md lists the Secrets"),
+    );
+}
+
+/// Why `tag` is not a Tailscale tag: `tag:` and a name of letters, digits and dashes that
+/// starts with a letter (tailscale@v1.78.3:tailcfg/tailcfg.go:635-655, `CheckTag`).
+fn tag_problem(tag: &str) -> Option<String> {
+    let name = tag.strip_prefix("tag:").unwrap_or_default();
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    (!valid).then(|| {
+        format!("`{tag}` is not a Tailscale tag: `tag:` and a name of letters, digits and dashes that starts with a letter (e.g. tag:inferadb)")
+    })
 }

@@ -420,3 +420,94 @@ fn every_object_carries_its_identity() {
         }
     }
 }
+
+/// Every `matchLabels` (selectors of Deployments, StatefulSets, PodDisruptionBudgets, ...) and
+/// every Service `selector` in an object, by JSON pointer.
+fn selectors(value: &Value, at: &str, out: &mut BTreeMap<String, Value>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                let here = format!("{at}/{key}");
+                if key == "matchLabels"
+                    || (key == "selector"
+                        && inner.get("matchLabels").is_none()
+                        && at.ends_with("/spec"))
+                {
+                    out.insert(here.clone(), inner.clone());
+                }
+                selectors(inner, &here, out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, inner) in items.iter().enumerate() {
+                selectors(inner, &format!("{at}/{index}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The spec's `labels` may set the `app.kubernetes.io/` keys infera-render does not select on
+/// (`part-of` replaces its value everywhere); no selector changes, and the keys it keeps stay.
+#[test]
+fn user_labels_replace_part_of_and_leave_every_selector_alone() {
+    let (_, spec) = crate::support::examples()
+        .into_iter()
+        .find(|(name, _)| name == "three-region.yaml")
+        .expect("the three-region example");
+    let options = infera_render::PlanOptions {
+        seed_connection_string: Some(TEST_SEED.to_owned()),
+        ..infera_render::PlanOptions::default()
+    };
+    let plain = infera_render::render_with(&spec, &options, &Default::default()).expect("renders");
+    let mut labelled_spec = spec.clone();
+    labelled_spec.labels = BTreeMap::from([
+        (
+            "app.kubernetes.io/part-of".to_owned(),
+            "platform".to_owned(),
+        ),
+        ("app.kubernetes.io/version".to_owned(), "2026.12".to_owned()),
+        ("team".to_owned(), "storage".to_owned()),
+    ]);
+    let labelled =
+        infera_render::render_with(&labelled_spec, &options, &Default::default()).expect("renders");
+    let (mut checked, mut selectors_seen) = (0, 0);
+    for (before, after) in plain.regions.iter().zip(&labelled.regions) {
+        for (old, new) in before.objects.iter().zip(&after.objects) {
+            let at = format!("{}/{}", after.id, new.file_name());
+            let Some(labels) = new.value.pointer("/metadata/labels") else {
+                continue;
+            };
+            if old
+                .value
+                .pointer("/metadata/labels/app.kubernetes.io~1managed-by")
+                .is_none()
+            {
+                // Not an object infera-render labels (a CRD from --crds-dir).
+                continue;
+            }
+            assert_eq!(labels["app.kubernetes.io/part-of"], "platform", "{at}");
+            assert_eq!(labels["app.kubernetes.io/version"], "2026.12", "{at}");
+            assert_eq!(labels["team"], "storage", "{at}");
+            for kept in [
+                "app.kubernetes.io/managed-by",
+                "app.kubernetes.io/name",
+                "infera.dev/region",
+            ] {
+                assert_eq!(
+                    labels.get(kept),
+                    old.value["metadata"]["labels"].get(kept),
+                    "{at}: {kept}"
+                );
+            }
+            let (mut was, mut is) = (BTreeMap::new(), BTreeMap::new());
+            selectors(&old.value, "", &mut was);
+            selectors(&new.value, "", &mut is);
+            assert_eq!(was, is, "{at}: a selector changed");
+            selectors_seen += is.len();
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} objects checked");
+    assert!(selectors_seen > 5, "only {selectors_seen} selectors seen");
+}

@@ -454,7 +454,7 @@ fn each_workload_has_its_own_credential() {
 
     // One OAuth client secret: the same Secret, but each workload advertises its own tag.
     let mut oauth = spec.clone();
-    oauth.tailscale.credentials = TailscaleCredentials::OauthClient;
+    oauth.tailscale.credentials = Some(TailscaleCredentials::OauthClient);
     let rendered =
         render_with(&oauth, &PlanOptions::default(), &RenderOptions::default()).expect("renders");
     let sources = credential_sources(&rendered);
@@ -484,6 +484,21 @@ fn each_workload_has_its_own_credential() {
             "tag:inferadb-router-us-west-2"
         ]
     );
+
+    // The module's one shared key: the same Secret everywhere, and no tag advertised (the
+    // node takes the key's tag).
+    let mut shared = spec.clone();
+    shared.tailscale.credentials = Some(TailscaleCredentials::SharedKey);
+    let rendered =
+        render_with(&shared, &PlanOptions::default(), &RenderOptions::default()).expect("renders");
+    for (owner, sources) in credential_sources(&rendered) {
+        let expected: BTreeSet<String> = if owner == "tailscale-router" {
+            BTreeSet::from(["tailscale-auth ".to_owned()])
+        } else {
+            BTreeSet::from(["tailscale-auth --accept-routes".to_owned()])
+        };
+        assert_eq!(sources, expected, "{owner}");
+    }
 }
 
 #[test]
@@ -496,6 +511,7 @@ fn an_inline_auth_key_never_reaches_the_output_without_the_flag() {
     spec.tailscale.auth_key = Some(SecretString::new(KEY));
 
     // Per-workload keys: an inline key is always refused (it would be shared by every workload).
+    spec.tailscale.credentials = Some(TailscaleCredentials::PerWorkloadKeys);
     let error = render_with(
         &spec,
         &PlanOptions {
@@ -518,7 +534,7 @@ fn an_inline_auth_key_never_reaches_the_output_without_the_flag() {
     );
 
     // OAuth client secret without the flag: refused, and the message tells how to create the Secret.
-    spec.tailscale.credentials = TailscaleCredentials::OauthClient;
+    spec.tailscale.credentials = Some(TailscaleCredentials::OauthClient);
     let infera_render::Error::Invalid(diagnostics) =
         render_with(&spec, &PlanOptions::default(), &RenderOptions::default())
             .expect_err("needs the flag")

@@ -18,9 +18,14 @@
 //! Tailscale, so no grant opens their ports across regions. The `tests` section checks concrete
 //! pod addresses, so Tailscale refuses a later edit that breaks cross-region FDB.
 //!
+//! With `credentials: shared_key` (the Terraform module's one key) every pod carries the one
+//! shared tag: the policy then has that tag alone, grants it FDB traffic to the FDB regions'
+//! pod CIDRs, auto-approves every pod CIDR for it, and its tests can only check what the tag
+//! may reach, not which workload reaches what (the plan warns about this).
+//!
 //! The text is a pure function of the plan: regions in spec order, fixed section and key order.
 
-use crate::plan::Plan;
+use crate::plan::{Plan, TailscalePlan};
 use infera_spec::TailscaleCredentials;
 use ipnet::IpNet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -45,14 +50,14 @@ const NO_POD_CIDR: &str = "Empty: no region sets pod_cidr, so no cross-region ro
 
 /// The policy file, when Tailscale is enabled (`None` otherwise).
 pub(crate) fn policy(plan: &Plan) -> Option<String> {
-    plan.tailscale.as_ref()?;
+    let ts = plan.tailscale.as_ref()?;
     let networks = pod_networks(plan);
     let root = Node::Object(vec![
-        tag_owners(plan),
+        tag_owners(plan, ts),
         hosts(plan, &networks),
-        grants(plan, &networks),
-        auto_approvers(&networks),
-        tests(plan, &networks),
+        grants(plan, ts, &networks),
+        auto_approvers(ts, &networks),
+        tests(plan, ts, &networks),
     ]);
     let mut out = String::new();
     for (index, paragraph) in HEADER.iter().enumerate() {
@@ -155,8 +160,12 @@ fn fdb_clients(plan: &Plan) -> Vec<Workload> {
 }
 
 /// Every tag of the deployment, in a fixed order: FoundationDB, engine, control, then one
-/// router tag per region with a subnet router (one that sets `pod_cidr`).
+/// router tag per region with a subnet router (one that sets `pod_cidr`); with the shared key,
+/// its tag alone.
 pub(crate) fn tags(plan: &Plan) -> Vec<String> {
+    if let Some(ts) = plan.tailscale.as_ref().filter(|ts| ts.shared()) {
+        return vec![ts.shared_tag.clone()];
+    }
     let mut tags = vec![
         Workload::Fdb.tag(""),
         Workload::Engine.tag(""),
@@ -172,11 +181,8 @@ pub(crate) fn tags(plan: &Plan) -> Vec<String> {
 }
 
 /// `tagOwners`: admins own every workload tag; with an OAuth client, its tag owns them too.
-fn tag_owners(plan: &Plan) -> Item {
-    let oauth = plan
-        .tailscale
-        .as_ref()
-        .is_some_and(|tailscale| tailscale.credentials == TailscaleCredentials::OauthClient);
+fn tag_owners(plan: &Plan, ts: &TailscalePlan) -> Item {
+    let oauth = ts.credentials == TailscaleCredentials::OauthClient;
     let mut owners = Vec::new();
     if oauth {
         owners.push(Item::field(PROVISIONER_TAG, strings([ADMINS])));
@@ -188,7 +194,12 @@ fn tag_owners(plan: &Plan) -> Item {
         }
         owners.push(Item::field(tag, strings(tag_owners)));
     }
-    let comment = if oauth {
+    let comment = if ts.shared() {
+        "Who may apply the tag: the admins, who create the one reusable auth key every pod \
+         logs in with (credentials: shared_key, as the Terraform module did). With one tag for \
+         every workload, the rules below cannot tell FoundationDB from engine, control or the \
+         routers; one key per workload (credentials: per_workload_keys) would."
+    } else if oauth {
         "Who may apply each tag. The pods authenticate with an OAuth client that carries \
          tag:inferadb-provisioner and mints the workload tags, so that tag owns them; admins \
          own it. Every workload has its own tag, and every region's router its own, so the \
@@ -234,7 +245,7 @@ fn hosts(plan: &Plan, networks: &[PodNetwork<'_>]) -> Item {
 
 /// `grants`: FDB to FDB, and the FDB clients to FDB. Nothing else crosses regions: engine and
 /// control reach each other through in-region Services.
-fn grants(plan: &Plan, networks: &[PodNetwork<'_>]) -> Item {
+fn grants(plan: &Plan, ts: &TailscalePlan, networks: &[PodNetwork<'_>]) -> Item {
     let fdb_hosts: Vec<String> = networks
         .iter()
         .filter(|network| network.hosts_fdb)
@@ -243,23 +254,30 @@ fn grants(plan: &Plan, networks: &[PodNetwork<'_>]) -> Item {
     let fdb_ports = format!("tcp:{}-{}", ports::FDB_TLS, ports::FDB_PLAIN);
     let mut grants = Vec::new();
     if !fdb_hosts.is_empty() {
+        let comment = if ts.shared() {
+            "FDB to FDB and the FDB clients (engine, control) to FDB, in every direction \
+             between the regions that host FoundationDB, at pod addresses, through each \
+             region's subnet router. Every pod carries the shared tag, so every pod of the \
+             deployment gets this access."
+        } else {
+            "FDB to FDB, in every direction between the regions that host FoundationDB: \
+             fdbserver listens on and advertises its pod IP, so its peers dial pod addresses \
+             in the other region, through that region's subnet router. The operator pods also \
+             carry tag:inferadb-fdb, so this covers the operator reaching its clusters too."
+        };
         grants.push(
             grant(
+                ts,
                 &[Workload::Fdb],
                 &fdb_hosts,
                 std::slice::from_ref(&fdb_ports),
             )
-            .comment(
-                "FDB to FDB, in every direction between the regions that host FoundationDB: \
-                 fdbserver listens on and advertises its pod IP, so its peers dial pod addresses \
-                 in the other region, through that region's subnet router. The operator pods also \
-                 carry tag:inferadb-fdb, so this covers the operator reaching its clusters too.",
-            ),
+            .comment(comment),
         );
         let clients = fdb_clients(plan);
-        if !clients.is_empty() {
+        if !clients.is_empty() && !ts.shared() {
             grants.push(
-                grant(&clients, &fdb_hosts, std::slice::from_ref(&fdb_ports)).comment(
+                grant(ts, &clients, &fdb_hosts, std::slice::from_ref(&fdb_ports)).comment(
                     "The engine and control are FDB clients: they reach the coordinators and \
                      proxies of every FDB region at their pod addresses, the remote region's \
                      included.",
@@ -278,11 +296,11 @@ fn grants(plan: &Plan, networks: &[PodNetwork<'_>]) -> Item {
 }
 
 /// One grant: `{"src": [tags], "dst": [hosts], "ip": [ports]}`.
-fn grant(sources: &[Workload], destinations: &[String], ip: &[String]) -> Item {
+fn grant(ts: &TailscalePlan, sources: &[Workload], destinations: &[String], ip: &[String]) -> Item {
     Item::new(Node::Object(vec![
         Item::field(
             "src",
-            strings(sources.iter().map(|workload| workload.tag(""))),
+            strings(sources.iter().map(|workload| ts.tag(*workload, ""))),
         ),
         Item::field("dst", strings(destinations)),
         Item::field("ip", strings(ip)),
@@ -290,30 +308,39 @@ fn grant(sources: &[Workload], destinations: &[String], ip: &[String]) -> Item {
 }
 
 /// `autoApprovers`: each pod CIDR may be advertised by its own region's router without a manual
-/// approval, and by no other.
-fn auto_approvers(networks: &[PodNetwork<'_>]) -> Item {
+/// approval, and by no other (with the shared key: by any pod).
+fn auto_approvers(ts: &TailscalePlan, networks: &[PodNetwork<'_>]) -> Item {
     let routes = networks
         .iter()
         .map(|network| {
             Item::field(
                 network.network.to_string(),
-                strings([router_tag(network.region)]),
+                strings([ts.tag(Workload::Router, network.region)]),
             )
         })
         .collect();
-    Item::field(
+    let item = Item::field(
         "autoApprovers",
         Node::Object(vec![Item::field("routes", Node::Object(routes))]),
-    )
-    .comment(
-        "Each region's subnet router (tag:inferadb-router-<region>) advertises the region's pod \
-         CIDR; each route is approved without a manual step for its own region's router only. \
-         A router of another region advertising it waits for an admin's approval.",
-    )
+    );
+    if ts.shared() {
+        item.comment(
+            "Each region's subnet router advertises the region's pod CIDR, approved without a \
+             manual step. With the shared key any pod of the deployment carries the approved tag, \
+             so any of them could advertise any region's pod CIDR.",
+        )
+    } else {
+        item.comment(
+            "Each region's subnet router (tag:inferadb-router-<region>) advertises the region's pod \
+             CIDR; each route is approved without a manual step for its own region's router only. \
+             A router of another region advertising it waits for an admin's approval.",
+        )
+    }
 }
 
-/// `tests`: concrete pod addresses that must be reachable, and some that must not.
-fn tests(plan: &Plan, networks: &[PodNetwork<'_>]) -> Item {
+/// `tests`: concrete pod addresses that must be reachable, and some that must not. With the
+/// shared key only the FDB tests remain (clients and routers carry the same tag).
+fn tests(plan: &Plan, ts: &TailscalePlan, networks: &[PodNetwork<'_>]) -> Item {
     let fdb: Vec<&PodNetwork<'_>> = networks
         .iter()
         .filter(|network| network.hosts_fdb)
@@ -321,14 +348,19 @@ fn tests(plan: &Plan, networks: &[PodNetwork<'_>]) -> Item {
     let mut tests = Vec::new();
     for (index, network) in fdb.iter().enumerate() {
         let mut item = test(
-            Workload::Fdb.tag(""),
+            ts.tag(Workload::Fdb, ""),
             [
                 network.address(ports::FDB_TLS),
                 network.address(ports::FDB_PLAIN),
             ],
             [network.address(22), network.address(ports::ENGINE_HTTP)],
         );
-        if index == 0 {
+        if index == 0 && ts.shared() {
+            item = item.comment(
+                "FDB to FDB across regions: the shared tag reaches the FDB pods of every region \
+                 that hosts FoundationDB on 4500-4501, and nothing else there.",
+            );
+        } else if index == 0 {
             item = item.comment(
                 "FDB to FDB across regions: tag:inferadb-fdb reaches the FDB pods of every region \
                  that hosts FoundationDB on 4500-4501, and nothing else there. The FDB pods of \
@@ -338,7 +370,7 @@ fn tests(plan: &Plan, networks: &[PodNetwork<'_>]) -> Item {
         }
         tests.push(item);
     }
-    if !fdb.is_empty() {
+    if !fdb.is_empty() && !ts.shared() {
         for (index, client) in fdb_clients(plan).into_iter().enumerate() {
             let mut item = test(
                 client.tag(""),

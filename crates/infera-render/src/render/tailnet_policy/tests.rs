@@ -6,6 +6,7 @@ use super::*;
 use crate::{PlanOptions, parse_document, plan};
 use infera_spec::MultiRegionSpec;
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 
 /// Every example spec, by file name, sorted.
 fn examples() -> Vec<(String, MultiRegionSpec)> {
@@ -199,7 +200,7 @@ fn deterministic() {
 #[test]
 fn oauth_client_tag_owns_the_workload_tags() {
     let mut spec = example("two-region-satellites.yaml");
-    spec.tailscale.credentials = TailscaleCredentials::OauthClient;
+    spec.tailscale.credentials = Some(TailscaleCredentials::OauthClient);
     let policy = parse(&policy_text(&spec));
     let owners = &policy["tagOwners"];
     assert_eq!(owners[PROVISIONER_TAG], json!(["autogroup:admin"]));
@@ -263,6 +264,61 @@ fn client_regions_get_engine_rules_but_no_fdb_rules() {
         json!(["tag:inferadb-engine", "tag:inferadb-control"])
     );
     assert_eq!(client_grant["dst"], fdb_grant["dst"]);
+}
+
+/// Every string of the policy that is a tag.
+fn tags_in(value: &Value, out: &mut BTreeSet<String>) {
+    match value {
+        Value::String(text) if text.starts_with("tag:") => {
+            out.insert(text.clone());
+        }
+        Value::Array(items) => items.iter().for_each(|item| tags_in(item, out)),
+        Value::Object(map) => map.iter().for_each(|(key, item)| {
+            if key.starts_with("tag:") {
+                out.insert(key.clone());
+            }
+            tags_in(item, out);
+        }),
+        _ => {}
+    }
+}
+
+/// With the module's one key the policy knows one tag: it owns it, grants it FDB traffic to the
+/// FDB regions' pod networks (and no more: its tests still deny SSH and the engine's API there),
+/// and approves every region's route for it.
+#[test]
+fn the_shared_key_has_one_tag_for_everything() {
+    let mut spec = example("everything-enabled.yaml");
+    spec.tailscale.credentials = Some(TailscaleCredentials::SharedKey);
+    spec.tailscale.shared_tag = Some("tag:legacy-inferadb".to_owned());
+    let policy = parse(&policy_text(&spec));
+    let mut tags = BTreeSet::new();
+    tags_in(&policy, &mut tags);
+    assert_eq!(tags, BTreeSet::from(["tag:legacy-inferadb".to_owned()]));
+    assert_eq!(
+        policy["tagOwners"],
+        json!({"tag:legacy-inferadb": [ADMINS]})
+    );
+    let grants = policy["grants"].as_array().expect("grants");
+    assert_eq!(grants.len(), 1, "{grants:?}");
+    assert_eq!(grants[0]["ip"], json!(["tcp:4500-4501"]));
+    for approvers in policy["autoApprovers"]["routes"]
+        .as_object()
+        .expect("routes")
+        .values()
+    {
+        assert_eq!(approvers, &json!(["tag:legacy-inferadb"]));
+    }
+    let tests = tests_from(&policy, "tag:legacy-inferadb");
+    assert!(!tests.is_empty());
+    for test in tests {
+        let denied = test["deny"].as_array().expect("deny");
+        assert!(
+            denied
+                .iter()
+                .any(|d| d.as_str().is_some_and(|d| d.ends_with(":22")))
+        );
+    }
 }
 
 #[test]
