@@ -9,7 +9,7 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(name = "infera-render", version, propagate_version = true)]
 #[command(
-    after_help = "Exit codes: 0 success, 1 invalid input, 2 usage error, 3 I/O error (or the output folder is locked by another run), 130 interrupted (the output folder was rolled back)."
+    after_help = "Exit codes: 0 success, 1 invalid input (or a destructive change refused), 2 usage error, 3 I/O error (or the output folder is locked by another run), 16 `diff` found changes, 130 interrupted (the output folder was rolled back)."
 )]
 pub struct Cli {
     /// What to do.
@@ -28,6 +28,11 @@ pub enum Command {
     /// Render the Kubernetes objects: one YAML stream on stdout, or with `-o DIR` one folder per
     /// region plus `outputs.json` and `APPLY.md`.
     Render(RenderArgs),
+    /// Show what `render -o DIR` would change in DIR, without writing anything: each object
+    /// added, removed or changed with its changed fields and their class (safe, restarts,
+    /// replaces-fdb-pods, migrates-data, destructive), then the side files. Exit code 0: nothing
+    /// would change; 16: something would.
+    Diff(DiffArgs),
     /// Print the Terraform module's outputs (regions, primary_region, fdb_operators,
     /// fdb_clusters, engine_endpoints, fearless_dr_config, cluster_connection_info) as JSON.
     Outputs(SpecArgs),
@@ -75,6 +80,19 @@ pub struct PostRenderArgs {
     pub error_log: Option<PathBuf>,
 }
 
+/// What `render` and `diff` render: which regions, with which CRDs.
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// Only this region's objects.
+    #[arg(long, value_name = "ID")]
+    pub region: Option<String>,
+
+    /// Include the CRD files (*.yaml, *.yml) of this folder in every bundle that runs the
+    /// operator, instead of installing them from the operator's release URL.
+    #[arg(long, value_name = "DIR")]
+    pub crds_dir: Option<PathBuf>,
+}
+
 /// `render`'s arguments.
 #[derive(Debug, Args)]
 pub struct RenderArgs {
@@ -88,19 +106,55 @@ pub struct RenderArgs {
     #[arg(short = 'o', long = "output", value_name = "DIR")]
     pub output: Option<PathBuf>,
 
-    /// Only this region's objects.
-    #[arg(long, value_name = "ID")]
-    pub region: Option<String>,
+    /// Regions and CRDs.
+    #[command(flatten)]
+    pub bundle: BundleArgs,
 
-    /// Include the CRD files (*.yaml, *.yml) of this folder in every bundle that runs the
-    /// operator, instead of installing them from the operator's release URL.
-    #[arg(long, value_name = "DIR")]
-    pub crds_dir: Option<PathBuf>,
+    /// With `-o`: write even when a change is destructive (a FoundationDBCluster removed or
+    /// renamed, its datacenter or process group prefix changed, a volume shrunk, usable_regions
+    /// lowered). Without it such a render is refused and DIR is left as it was.
+    #[arg(long)]
+    pub allow_destructive: bool,
+
+    /// With `-o`: forget the objects earlier renders stopped rendering (APPLY.md's "Removed
+    /// objects"), once you have deleted them.
+    #[arg(long)]
+    pub forget_removed: bool,
 
     /// With `-o`: how long to wait while another infera-render writes the same folder, in
     /// seconds (fractions allowed), before giving up with exit code 3.
     #[arg(long, value_name = "SECONDS", default_value = "5", value_parser = seconds)]
     pub lock_timeout: Duration,
+}
+
+/// `diff`'s arguments: `render`'s, with the folder to compare with.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The spec and how strict to be.
+    #[command(flatten)]
+    pub spec: SpecArgs,
+
+    /// The output folder `render -o DIR` would write (a missing folder: everything is added).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: PathBuf,
+
+    /// Regions and CRDs, as for `render`.
+    #[command(flatten)]
+    pub bundle: BundleArgs,
+
+    /// `text` (per region and object, with YAML hunks; coloured on a terminal unless NO_COLOR
+    /// is set) or `json` (the same as a list of changes).
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: DiffFormat,
+}
+
+/// How `diff` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    /// For people.
+    Text,
+    /// For programs.
+    Json,
 }
 
 /// A non-negative number of seconds (`5`, `0.5`).
@@ -119,8 +173,13 @@ pub struct SpecArgs {
     pub file: PathBuf,
 
     /// The `status.connectionString` of the phase-1 datacenter; overrides `seed_connection_string`.
-    #[arg(long, value_name = "STR")]
+    #[arg(long, value_name = "STR", conflicts_with = "seed_from")]
     pub seed_connection_string: Option<String>,
+
+    /// Read the seed from `kubectl get foundationdbcluster NAME -o json` (a file, or `-` for
+    /// standard input): its `status.connectionString`, once the object is reconciled.
+    #[arg(long, value_name = "FILE")]
+    pub seed_from: Option<PathBuf>,
 
     /// Treat warnings as errors (exit code 1).
     #[arg(long)]
@@ -133,11 +192,11 @@ pub struct SpecArgs {
 }
 
 impl SpecArgs {
-    /// What the flags change in the plan.
+    /// What the flags change in the plan, with the seed read from `--seed-from` (if given).
     #[must_use]
-    pub fn plan_options(&self) -> infera_render::PlanOptions {
+    pub fn plan_options(&self, seed: Option<String>) -> infera_render::PlanOptions {
         infera_render::PlanOptions {
-            seed_connection_string: self.seed_connection_string.clone(),
+            seed_connection_string: seed.or_else(|| self.seed_connection_string.clone()),
             allow_plaintext_secrets: self.allow_plaintext_secrets,
         }
     }

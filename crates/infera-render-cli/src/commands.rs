@@ -1,11 +1,12 @@
 //! The subcommands: read, plan, render, print; map outcomes to exit codes.
 
 use crate::Exit;
-use crate::cli::{Command, RenderArgs, SpecArgs};
+use crate::cli::{BundleArgs, Command, DiffArgs, DiffFormat, RenderArgs, SpecArgs};
 use crate::interrupt::Interrupt;
 use crate::output_dir::{self, WriteError};
 use crate::{input, report};
-use infera_render::{CrdSet, Document, Plan, RenderOptions};
+use infera_render::diff::{self, ChangeClass, Changes, Style};
+use infera_render::{CrdSet, Document, Plan, RenderOptions, Rendered};
 use std::path::Path;
 
 /// Runs one subcommand.
@@ -15,6 +16,7 @@ pub fn run(command: Command) -> Exit {
         Command::Plan(args) => load_and_plan(&args, Warnings::InPlan)
             .and_then(|(_, _, plan)| write(&infera_render::explain(&plan))),
         Command::Render(args) => render(&args),
+        Command::Diff(args) => diff(&args),
         Command::Outputs(args) => {
             load_and_plan(&args, Warnings::Stderr).and_then(|(_, _, plan)| {
                 let rendered = infera_render::render_plan(plan, &RenderOptions::default());
@@ -45,9 +47,58 @@ enum Warnings {
     InPlan,
 }
 
+/// The seed read with `--seed-from`, and the name of the object it came from.
+pub(crate) fn seed_from(args: &SpecArgs) -> Result<Option<infera_render::ClusterSeed>, Exit> {
+    let Some(path) = &args.seed_from else {
+        return Ok(None);
+    };
+    if path.as_os_str() == "-" && args.file.as_os_str() == "-" {
+        report::problem(
+            "--file - and --seed-from - cannot both read standard input; give the spec as a file",
+        );
+        return Err(Exit::Usage);
+    }
+    let input = input::read_cluster_json(path).map_err(|message| {
+        report::problem(&message);
+        Exit::Io
+    })?;
+    let text = String::from_utf8_lossy(&input.bytes);
+    infera_render::seed_from_cluster(&text)
+        .map(Some)
+        .map_err(|message| {
+            report::problem(&format!("--seed-from {}: {message}", input.name));
+            Exit::Invalid
+        })
+}
+
+/// Checks that the `--seed-from` object is one of the spec's FoundationDBClusters.
+pub(crate) fn check_seed_source(
+    seed: Option<&infera_render::ClusterSeed>,
+    plan: &Plan,
+) -> Result<(), String> {
+    let Some(seed) = seed else {
+        return Ok(());
+    };
+    let names: Vec<&str> = plan
+        .datacenters
+        .iter()
+        .map(|datacenter| datacenter.resource_name.as_str())
+        .collect();
+    if names.contains(&seed.name.as_str()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "--seed-from: FoundationDBCluster {} is not one of this spec's ({}); read one of those, with the context of its region",
+            seed.name,
+            names.join(", ")
+        ))
+    }
+}
+
 /// Reads, parses and plans the spec, printing diagnostics to stderr. Errors (and warnings under
 /// `--deny-warnings`) end the run with exit code 1.
 fn load_and_plan(args: &SpecArgs, warnings_to: Warnings) -> Result<(String, Document, Plan), Exit> {
+    let seed = seed_from(args)?;
     let spec_input = input::read_spec(&args.file).map_err(|message| {
         report::problem(&message);
         Exit::Io
@@ -56,8 +107,13 @@ fn load_and_plan(args: &SpecArgs, warnings_to: Warnings) -> Result<(String, Docu
         report::diagnostics(&spec_input.name, &diagnostics);
         Exit::Invalid
     })?;
-    match document.plan(&args.plan_options()) {
+    let options = args.plan_options(seed.as_ref().map(|seed| seed.connection_string.clone()));
+    match document.plan(&options) {
         Ok(mut plan) => {
+            check_seed_source(seed.as_ref(), &plan).map_err(|message| {
+                report::problem(&message);
+                Exit::Invalid
+            })?;
             // Rule order, not source order: the plan must not depend on the spec's key order.
             let mut warnings = std::mem::take(&mut plan.warnings);
             if args.deny_warnings && !warnings.is_empty() {
@@ -119,13 +175,14 @@ fn read_crds(dir: &Path) -> Result<CrdSet, Exit> {
     Ok(crds)
 }
 
-fn render(args: &RenderArgs) -> Result<Exit, Exit> {
-    let crds = match &args.crds_dir {
+/// Plans and renders the spec for `render` and `diff`.
+fn rendered(spec: &SpecArgs, bundle: &BundleArgs) -> Result<Rendered, Exit> {
+    let crds = match &bundle.crds_dir {
         Some(dir) => read_crds(dir)?,
         None => CrdSet::default(),
     };
-    let (name, _, plan) = load_and_plan(&args.spec, Warnings::Stderr)?;
-    if let Some(region) = &args.region
+    let (name, _, plan) = load_and_plan(spec, Warnings::Stderr)?;
+    if let Some(region) = &bundle.region
         && let Err(message) = plan.region_named(region)
     {
         report::problem(&format!("--region: {message}"));
@@ -139,28 +196,175 @@ fn render(args: &RenderArgs) -> Result<Exit, Exit> {
     for notice in &rendered.notices {
         report::note(notice);
     }
-    let Some(dir) = &args.output else {
-        return write(&rendered.stream(args.region.as_deref()));
+    Ok(rendered)
+}
+
+/// `diff`: what `render -o DIR` would change.
+fn diff(args: &DiffArgs) -> Result<Exit, Exit> {
+    let mut rendered = rendered(&args.spec, &args.bundle)?;
+    let dir = &args.output;
+    let previous = output_dir::read_previous(dir).map_err(|error| {
+        report::problem(&error.to_string());
+        Exit::Io
+    })?;
+    let changes = diff::compare(&previous, &mut rendered, args.bundle.region.as_deref());
+    let text = match args.format {
+        DiffFormat::Json => changes.to_json(),
+        DiffFormat::Text => changes.to_text(if report::stdout_is_coloured() {
+            Style::Color
+        } else {
+            Style::Plain
+        }),
     };
-    let files: Vec<(String, String)> = rendered
-        .files()
-        .into_iter()
-        .filter(|file| {
-            args.region.as_ref().is_none_or(|region| {
-                !file.path.contains('/') || file.path.starts_with(&format!("{region}/"))
-            })
+    write(&text)?;
+    if changes.is_empty() {
+        report::note(&format!(
+            "no changes: {} holds what render would write",
+            dir.display()
+        ));
+        return Ok(Exit::Ok);
+    }
+    if changes.destructive().next().is_some() {
+        report::warning(&format!(
+            "render -o {} refuses the destructive change(s) above without --allow-destructive",
+            dir.display()
+        ));
+    }
+    Ok(Exit::Changes)
+}
+
+/// Tells what a successful render changed that the user must act on: the classes of the
+/// changes, and the objects no longer rendered.
+fn report_changes(changes: &Changes, dir: &Path) {
+    for change in changes
+        .objects
+        .iter()
+        .filter(|change| change.action != diff::Action::Removed)
+        .filter(|change| change.class > ChangeClass::Safe)
+    {
+        report::note(&format!(
+            "{} {}: {} ({})",
+            change.object.region,
+            change.object.label(),
+            change.class.name(),
+            reasons_of(change, change.class)
+        ));
+    }
+    for transition in &changes.transitions {
+        let (diff::Transition::Bootstrap { what, .. }
+        | diff::Transition::FdbVersion { what, .. }
+        | diff::Transition::OperatorVersion { what, .. }) = transition;
+        report::note(what);
+    }
+    let removed: Vec<&diff::ObjectChange> = changes.newly_removed().collect();
+    if !removed.is_empty() {
+        report::warning(&format!(
+            "{} object(s) are no longer rendered but keep running until you delete them (APPLY.md, \"Removed objects\", has the commands):",
+            removed.len()
+        ));
+        for change in removed {
+            report::warning(&format!(
+                "  {} {} [{}]",
+                change.object.region,
+                change.object.label(),
+                change.class.name()
+            ));
+        }
+    }
+    let earlier = changes.removed.len() - changes.newly_removed().count();
+    if earlier > 0 {
+        report::note(&format!(
+            "{}/APPLY.md still lists {earlier} object(s) earlier renders stopped rendering; once they are deleted, render with --forget-removed",
+            dir.display()
+        ));
+    }
+}
+
+/// Why `change` has `class`: each distinct reason once, after the fields it is about
+/// (`spec.a, spec.b: what applying them does; ...`).
+fn reasons_of(change: &diff::ObjectChange, class: ChangeClass) -> String {
+    let mut grouped: Vec<(&str, Vec<&str>)> = Vec::new();
+    for reason in change.reasons.iter().filter(|reason| reason.class == class) {
+        match grouped.iter_mut().find(|(why, _)| *why == reason.why) {
+            Some((_, paths)) => paths.push(&reason.path),
+            None => grouped.push((&reason.why, vec![&reason.path])),
+        }
+    }
+    grouped
+        .iter()
+        .map(|(why, paths)| {
+            let paths: Vec<&str> = paths
+                .iter()
+                .copied()
+                .filter(|path| !path.is_empty())
+                .collect();
+            if paths.is_empty() {
+                (*why).to_owned()
+            } else {
+                format!("{}: {why}", paths.join(", "))
+            }
         })
-        .map(|file| (file.path, file.contents))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The lines that explain a refused destructive change.
+fn refusals(changes: &Changes) -> Vec<String> {
+    let mut lines: Vec<String> = changes
+        .destructive()
+        .map(|change| {
+            let action = match change.action {
+                diff::Action::Added => "added",
+                diff::Action::Removed => "removed",
+                diff::Action::Changed => "changed",
+            };
+            format!(
+                "destructive change: {} {} {action}: {}",
+                change.object.region,
+                change.object.label(),
+                reasons_of(change, ChangeClass::Destructive)
+            )
+        })
         .collect();
+    lines.push("run `infera-render diff` to see every change; pass --allow-destructive to render it anyway".to_owned());
+    lines
+}
+
+fn render(args: &RenderArgs) -> Result<Exit, Exit> {
+    let mut rendered = rendered(&args.spec, &args.bundle)?;
+    let region = args.bundle.region.clone();
+    let Some(dir) = &args.output else {
+        return write(&rendered.stream(region.as_deref()));
+    };
     let options = output_dir::WriteOptions {
-        scope: args
-            .region
-            .as_ref()
-            .map(|region| vec![format!("{region}/")]),
+        scope: region.as_ref().map(|region| vec![format!("{region}/")]),
         lock_timeout: args.lock_timeout,
         interrupt: Interrupt::catch(),
     };
-    let result = output_dir::write(dir, &files, &options);
+    let mut seen = Changes::default();
+    let result = output_dir::write_with(dir, &options, |previous| {
+        let mut previous = previous.clone();
+        if args.forget_removed {
+            previous.removed.clear();
+        }
+        let changes = diff::compare(&previous, &mut rendered, region.as_deref());
+        if !args.allow_destructive && changes.destructive().next().is_some() {
+            return Err(WriteError::Refused(refusals(&changes)));
+        }
+        let files = rendered
+            .files()
+            .into_iter()
+            .filter(|file| {
+                region.as_ref().is_none_or(|region| {
+                    !file.path.contains('/') || file.path.starts_with(&format!("{region}/"))
+                })
+            })
+            .map(|file| (file.path, file.contents))
+            .collect();
+        let removed = changes.removed.clone();
+        seen = changes;
+        Ok(output_dir::Prepared { files, removed })
+    });
     let shown = dir.display();
     match result {
         Ok(outcome) => {
@@ -176,6 +380,7 @@ fn render(args: &RenderArgs) -> Result<Exit, Exit> {
                     dir.join(path).display()
                 ));
             }
+            report_changes(&seen, dir);
             report::note(&format!(
                 "wrote {shown}: {} file(s) written, {} unchanged, {} removed",
                 outcome.written,
@@ -183,6 +388,13 @@ fn render(args: &RenderArgs) -> Result<Exit, Exit> {
                 outcome.removed.len()
             ));
             Ok(Exit::Ok)
+        }
+        Err(WriteError::Refused(lines)) => {
+            for line in &lines {
+                report::problem(line);
+            }
+            report::problem(&format!("nothing was written to {shown}"));
+            Err(Exit::Invalid)
         }
         Err(WriteError::Conflicts(conflicts)) => {
             for conflict in &conflicts {

@@ -18,14 +18,28 @@ pub struct SpecInput {
 /// # Errors
 /// A message naming the file and the I/O problem (exit code 3).
 pub fn read_spec(path: &Path) -> Result<SpecInput, String> {
-    let limit = u64::try_from(MAX_SPEC_BYTES).unwrap_or(u64::MAX) + 1;
+    read(path, "the spec", MAX_SPEC_BYTES)
+}
+
+/// Reads `kubectl get foundationdbcluster -o json` for `--seed-from`. `-` is standard input.
+///
+/// # Errors
+/// A message naming the file and the I/O problem (exit code 3).
+pub fn read_cluster_json(path: &Path) -> Result<SpecInput, String> {
+    read(path, "--seed-from", infera_render::MAX_CLUSTER_JSON_BYTES)
+}
+
+/// Reads at most `max` bytes and one more (so oversized input is reported without reading all
+/// of it).
+fn read(path: &Path, what: &str, max: usize) -> Result<SpecInput, String> {
+    let limit = u64::try_from(max).unwrap_or(u64::MAX) + 1;
     if path.as_os_str() == "-" {
         let mut bytes = Vec::new();
         std::io::stdin()
             .lock()
             .take(limit)
             .read_to_end(&mut bytes)
-            .map_err(|error| format!("cannot read the spec from standard input: {error}"))?;
+            .map_err(|error| format!("cannot read {what} from standard input: {error}"))?;
         return Ok(SpecInput {
             name: "<stdin>".to_owned(),
             bytes,

@@ -190,13 +190,38 @@ pub fn post_render(args: &PostRenderArgs) -> Exit {
         Ok(manifests) => manifests,
         Err(message) => return post_render_failure(args, &message, Exit::Io),
     };
-    let plan = match document.plan(&args.spec.plan_options()) {
+    let seed = match args.spec.seed_from.as_deref() {
+        None => None,
+        Some(path) if path.as_os_str() == "-" => {
+            let message = "--seed-from -: standard input carries Helm's manifests; give the FoundationDBCluster's JSON as a file";
+            return post_render_failure(args, message, Exit::Usage);
+        }
+        Some(path) => match crate::input::read_cluster_json(path) {
+            Err(message) => return post_render_failure(args, &message, Exit::Io),
+            Ok(input) => {
+                match infera_render::seed_from_cluster(&String::from_utf8_lossy(&input.bytes)) {
+                    Ok(seed) => Some(seed),
+                    Err(message) => {
+                        let message = format!("--seed-from {}: {message}", input.name);
+                        return post_render_failure(args, &message, Exit::Invalid);
+                    }
+                }
+            }
+        },
+    };
+    let options = args
+        .spec
+        .plan_options(seed.as_ref().map(|seed| seed.connection_string.clone()));
+    let plan = match document.plan(&options) {
         Ok(plan) => plan,
         Err(diagnostics) => {
             let text = rendered(&spec_input.name, &diagnostics);
             return post_render_failure(args, &text, Exit::Invalid);
         }
     };
+    if let Err(message) = crate::commands::check_seed_source(seed.as_ref(), &plan) {
+        return post_render_failure(args, &message, Exit::Invalid);
+    }
     match infera_render::post_render_plan(plan, &manifests, args.region.as_deref(), &selectors) {
         Ok(output) => {
             let warnings = output.warnings;

@@ -24,6 +24,8 @@ pub enum Exit {
     Usage = 2,
     /// Cannot read or write.
     Io = 3,
+    /// `diff`: something would change (Tanka's `tk diff` code).
+    Changes = 16,
     /// A signal stopped the run (the shell's 128 + SIGINT).
     Interrupted = 130,
 }

@@ -56,3 +56,12 @@ pub fn stdout(text: &str) -> Result<(), ()> {
         }
     }
 }
+
+/// Whether `diff` colours its report: stdout is a terminal and `NO_COLOR` is unset or empty
+/// (no-color.org).
+#[must_use]
+pub fn stdout_is_coloured() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+}

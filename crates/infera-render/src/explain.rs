@@ -238,7 +238,8 @@ pub fn explain(plan: &Plan) -> String {
             );
             let _ = writeln!(
                 out,
-                "  phase 2: re-render with --seed-connection-string '<that string>': every datacenter ({}) with the full configuration",
+                "  phase 2: re-render with --seed-connection-string '<that string>' (or pipe `kubectl get foundationdbcluster {} -o json` into --seed-from -): every datacenter ({}) with the full configuration",
+                datacenter.resource_name,
                 plan.datacenters.len()
             );
         }

@@ -49,6 +49,7 @@ pub use plan::{
 };
 pub use syntax::version::Version;
 
+pub mod diff;
 mod explain;
 mod integrations;
 pub mod model;
@@ -62,6 +63,7 @@ pub use integrations::post_render::{
     PostRenderError, PostRenderOptions, PostRendered, WorkloadSelectors, post_render,
     post_render_plan,
 };
+pub use integrations::seed::{ClusterSeed, MAX_CLUSTER_JSON_BYTES, seed_from_cluster};
 pub use render::outputs;
 pub use render::{
     CRD_PLURALS, CrdSet, Error, OutputFile, RegionBundle, RenderOptions, Rendered, RenderedObject,

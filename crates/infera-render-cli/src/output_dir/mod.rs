@@ -52,6 +52,22 @@ pub enum WriteError {
     /// A signal (Ctrl-C, SIGTERM, SIGHUP) stopped the run.
     #[error("interrupted")]
     Interrupted,
+    /// The run decided not to write, having seen what the folder holds (a destructive change
+    /// without `--allow-destructive`).
+    #[error("{}", .0.join("; "))]
+    Refused(Vec<String>),
+}
+
+/// What the folder holds from earlier runs, read under its lock.
+pub type Previous = infera_render::diff::Previous;
+
+/// What to write, decided from [`Previous`].
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// Relative path → content.
+    pub files: Vec<(String, String)>,
+    /// The objects earlier runs wrote that the output no longer has, kept in the manifest.
+    pub removed: Vec<infera_render::diff::ObjectRef>,
 }
 
 /// How to write.
@@ -103,13 +119,24 @@ struct WriteManifest {
     note: String,
     /// Relative path → SHA-256 (hex) of the content written.
     files: BTreeMap<String, String>,
+    /// Objects earlier runs wrote that the output no longer has and that may still run in a
+    /// cluster: APPLY.md lists them until `--forget-removed`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    removed_objects: Vec<infera_render::diff::ObjectRef>,
 }
 
-/// The manifest: relative path → SHA-256 of the content written.
-fn read_manifest(dir: &Path) -> Result<BTreeMap<String, String>, WriteError> {
+/// The manifest as read: the files and the removed objects.
+#[derive(Debug, Default, PartialEq)]
+struct Manifest {
+    files: BTreeMap<String, String>,
+    removed: Vec<infera_render::diff::ObjectRef>,
+}
+
+/// The manifest: relative path → SHA-256 of the content written, and the removed objects.
+fn read_manifest(dir: &Path) -> Result<Manifest, WriteError> {
     let path = dir.join(MANIFEST);
     match fs::symlink_metadata(&path) {
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Manifest::default()),
         Err(error) => return Err(io_error("read", &path, &error)),
         Ok(meta) if !meta.file_type().is_file() => {
             return Err(WriteError::Conflicts(vec![format!(
@@ -129,14 +156,18 @@ fn read_manifest(dir: &Path) -> Result<BTreeMap<String, String>, WriteError> {
             "{MANIFEST} has no `files` object of paths and hashes; move it away to start afresh"
         )])
     })?;
-    Ok(manifest.files)
+    Ok(Manifest {
+        files: manifest.files,
+        removed: manifest.removed_objects,
+    })
 }
 
-fn manifest_text(files: &BTreeMap<String, String>) -> String {
+fn manifest_text(manifest: &Manifest) -> String {
     let manifest = WriteManifest {
         generator: "infera-render".to_owned(),
         note: "files infera-render wrote here, with their SHA-256; it never overwrites or deletes other files".to_owned(),
-        files: files.clone(),
+        files: manifest.files.clone(),
+        removed_objects: manifest.removed.clone(),
     };
     let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
     text.push('\n');
@@ -179,15 +210,86 @@ fn check_parents(dir: &Path, relative: &str, conflicts: &mut Vec<String>) {
     }
 }
 
-/// Writes `files` (relative path → content) into `dir`, under its lock, after putting right
-/// what an interrupted run left.
+/// The files of `manifest` as they are in `dir` now (regular files with UTF-8 text, reached
+/// without a symbolic link; others are left out, and writing reports them).
+fn tracked_files(dir: &Path, manifest: &Manifest) -> Result<BTreeMap<String, String>, WriteError> {
+    let mut files = BTreeMap::new();
+    for relative in manifest.files.keys() {
+        if !safe_relative(relative) || relative.starts_with(OWN_PREFIX) {
+            continue;
+        }
+        let mut parent_conflicts = Vec::new();
+        check_parents(dir, relative, &mut parent_conflicts);
+        if !parent_conflicts.is_empty() {
+            continue;
+        }
+        let target = dir.join(relative);
+        match fs::symlink_metadata(&target) {
+            Ok(meta) if meta.file_type().is_file() => {
+                let bytes = fs::read(&target).map_err(|error| io_error("read", &target, &error))?;
+                if let Ok(text) = String::from_utf8(bytes) {
+                    files.insert(relative.clone(), text);
+                }
+            }
+            Ok(_) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => return Err(io_error("inspect", &target, &error)),
+        }
+    }
+    Ok(files)
+}
+
+/// What `dir` holds from earlier runs, without locking or changing anything (`diff`). A missing
+/// folder holds nothing.
+///
+/// # Errors
+/// When the folder or its manifest cannot be read.
+pub fn read_previous(dir: &Path) -> Result<Previous, WriteError> {
+    match fs::metadata(dir) {
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Previous::default()),
+        Err(error) => return Err(io_error("read", dir, &error)),
+        Ok(meta) if !meta.is_dir() => {
+            return Err(WriteError::Io(format!(
+                "{} exists and is not a directory",
+                dir.display()
+            )));
+        }
+        Ok(_) => {}
+    }
+    let manifest = read_manifest(dir)?;
+    Ok(Previous {
+        files: tracked_files(dir, &manifest)?,
+        removed: manifest.removed,
+    })
+}
+
+/// Writes `files` (relative path → content) into `dir`: [`write_with`] with nothing to decide.
 ///
 /// # Errors
 /// [`WriteError`]; in every case `dir` holds what it held before (a lock file aside).
+#[cfg(test)]
 pub fn write(
     dir: &Path,
     files: &[(String, String)],
     options: &WriteOptions,
+) -> Result<WriteReport, WriteError> {
+    write_with(dir, options, |previous| {
+        Ok(Prepared {
+            files: files.to_vec(),
+            removed: previous.removed.clone(),
+        })
+    })
+}
+
+/// Writes what `prepare` decides from the folder's [`Previous`] contents into `dir`, under its
+/// lock, after putting right what an interrupted run left.
+///
+/// # Errors
+/// [`WriteError`]; in every case `dir` holds what it held before (a lock file aside).
+pub fn write_with(
+    dir: &Path,
+    options: &WriteOptions,
+    prepare: impl FnOnce(&Previous) -> Result<Prepared, WriteError>,
 ) -> Result<WriteReport, WriteError> {
     if let Ok(meta) = fs::metadata(dir)
         && !meta.is_dir()
@@ -199,7 +301,7 @@ pub fn write(
     }
     fs::create_dir_all(dir).map_err(|error| io_error("create", dir, &error))?;
     let lock = lock::acquire(dir, options.lock_timeout, &options.interrupt)?;
-    let result = write_locked(dir, files, options);
+    let result = write_locked(dir, options, prepare);
     if result.is_err() {
         lock.release_after_failure();
     }
@@ -209,8 +311,8 @@ pub fn write(
 /// [`write`] once the folder is locked.
 fn write_locked(
     dir: &Path,
-    files: &[(String, String)],
     options: &WriteOptions,
+    prepare: impl FnOnce(&Previous) -> Result<Prepared, WriteError>,
 ) -> Result<WriteReport, WriteError> {
     let mut notices = transaction::recover(dir)?;
     transaction::remove_legacy_staging(dir, &mut notices)?;
@@ -219,7 +321,14 @@ fn write_locked(
         rescued: notices.warnings,
         ..WriteReport::default()
     };
-    let previous = read_manifest(dir)?;
+    let manifest = read_manifest(dir)?;
+    let on_disk = Previous {
+        files: tracked_files(dir, &manifest)?,
+        removed: manifest.removed.clone(),
+    };
+    let Prepared { files, removed } = prepare(&on_disk)?;
+    let files = &files;
+    let previous = &manifest.files;
     let mut conflicts = Vec::new();
     let mut writes: Vec<(&str, &str)> = Vec::new();
     let mut next_manifest: BTreeMap<String, String> = previous.clone();
@@ -241,8 +350,13 @@ fn write_locked(
                 target.display()
             )),
             Ok(_) => {
-                let existing = fs::read(&target).map_err(|error| io_error("read", &target, &error))?;
-                let existing_hash = sha256(&existing);
+                // Tracked files were read above, under the same lock.
+                let existing_hash = match on_disk.files.get(relative.as_str()) {
+                    Some(text) => sha256(text.as_bytes()),
+                    None => sha256(
+                        &fs::read(&target).map_err(|error| io_error("read", &target, &error))?,
+                    ),
+                };
                 if existing_hash == hash {
                     report.unchanged += 1;
                 } else if previous.get(relative.as_str()) == Some(&existing_hash) {
@@ -265,7 +379,7 @@ fn write_locked(
 
     // Files of the previous run that the new output no longer has.
     let mut stale: Vec<String> = Vec::new();
-    for (relative, hash) in &previous {
+    for (relative, hash) in previous {
         let in_scope = options.scope.as_ref().is_none_or(|prefixes| {
             prefixes
                 .iter()
@@ -304,10 +418,14 @@ fn write_locked(
         return Err(WriteError::Conflicts(conflicts));
     }
     // Nothing to change: touch nothing, not even the manifest.
-    if writes.is_empty() && stale.is_empty() && next_manifest == previous {
+    let next = Manifest {
+        files: next_manifest,
+        removed,
+    };
+    if writes.is_empty() && stale.is_empty() && next == manifest {
         return Ok(report);
     }
-    let manifest = manifest_text(&next_manifest);
+    let manifest = manifest_text(&next);
     let changes = units(&writes, &stale, &manifest);
     let notices = transaction::commit(dir, &changes, &options.interrupt)?;
     report.rescued.extend(notices.warnings);

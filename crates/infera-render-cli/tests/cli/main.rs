@@ -8,6 +8,7 @@
 mod bad_input;
 mod cli;
 mod common;
+mod diff;
 mod examples;
 mod integrations;
 mod interrupted;

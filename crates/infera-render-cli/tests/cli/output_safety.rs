@@ -77,10 +77,36 @@ fn a_changed_spec_removes_only_the_files_it_no_longer_renders() {
     );
     let mut keep = foreign.to_vec();
     keep.push(edited);
+    let mut written = own_files(&out, &keep);
+    let mut fresh_files = expected.clone();
+    // APPLY.md is the fresh one plus the objects the re-render no longer has, to delete by hand.
+    let guide = String::from_utf8(written.remove("APPLY.md").expect("APPLY.md")).expect("utf-8");
+    let fresh_guide =
+        String::from_utf8(fresh_files.remove("APPLY.md").expect("APPLY.md")).expect("utf-8");
+    let removed = guide
+        .strip_prefix(fresh_guide.as_str())
+        .expect("APPLY.md starts as a fresh render's");
+    assert!(removed.starts_with("## Removed objects\n"), "{removed}");
+    for command in [
+        "kubectl --context eks-ap-southeast-1 -n inferadb delete deployment.apps inferadb-engine",
+        "kubectl --context eks-ap-southeast-1 -n inferadb delete configmap inferadb-fdb-cluster-file",
+        "kubectl --context eks-ap-southeast-1 delete namespace inferadb",
+    ] {
+        assert!(
+            removed.contains(command),
+            "{command} missing from {removed}"
+        );
+    }
     assert_eq!(
-        own_files(&out, &keep),
-        expected,
+        written, fresh_files,
         "the re-rendered folder differs from a fresh render of the changed spec"
+    );
+    assert!(
+        second
+            .stderr
+            .contains("are no longer rendered but keep running until you delete them"),
+        "{}",
+        second.stderr
     );
     for path in foreign {
         assert_eq!(
@@ -246,7 +272,7 @@ snapshot() {
 }
 snapshot >"$work/before"
 set +e
-"$bin" render -f examples/everything-enabled.yaml -o "$disk/out" --seed-connection-string "$seed" 2>"$work/second.stderr"
+"$bin" render -f examples/everything-enabled.yaml -o "$disk/out" --seed-connection-string "$seed" --allow-destructive 2>"$work/second.stderr"
 echo $? >"$work/second.code"
 snapshot >"$work/after"
 "#;

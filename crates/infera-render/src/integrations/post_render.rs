@@ -16,9 +16,11 @@
 
 use super::manifests::{parse_manifests, to_stream};
 use crate::diagnostics::Diagnostics;
+use crate::names::annotations::HELM_KEEP;
 use crate::names::labels::NAME;
 use crate::names::{App, CLUSTER_FILE_DIR, CLUSTER_FILE_VOLUME, DISCOVERY_ROLE, INFERADB_APP};
 use crate::plan::{Plan, PlanOptions, RegionSelectError, plan};
+use crate::render::fdb_cluster::FOUNDATIONDB_CLUSTER;
 use crate::render::inferadb::{
     CONTROL_API_AUDIENCE, CopyPolicy, MASTER_KEY_DIR, app_env, cluster_file_volumes,
     master_key_volume, wait_for_foundationdb,
@@ -422,7 +424,18 @@ pub fn post_render_plan(
                 continue;
             }
             appended.push(format!("{}/{}", object.kind, object.name));
-            documents.push(object.value.clone());
+            let mut value = object.value.clone();
+            // Helm deletes what an upgrade no longer renders, and everything on uninstall; a
+            // FoundationDBCluster's volumes go with it, so Helm must leave it alone.
+            if object.kind == FOUNDATIONDB_CLUSTER.kind
+                && let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut)
+            {
+                let annotations = metadata.entry("annotations").or_insert_with(|| json!({}));
+                if let Some(annotations) = annotations.as_object_mut() {
+                    annotations.insert(HELM_KEEP.0.to_owned(), json!(HELM_KEEP.1));
+                }
+            }
+            documents.push(value);
         }
     }
     Ok(PostRendered {

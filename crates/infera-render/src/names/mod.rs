@@ -2,6 +2,7 @@
 //! the length budgets those names must fit: object names here, label keys in [`labels`], the
 //! Tailscale identities in [`tailscale`].
 
+pub mod annotations;
 pub mod budgets;
 pub mod labels;
 pub mod tailscale;

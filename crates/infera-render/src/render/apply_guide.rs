@@ -13,22 +13,21 @@ pub(crate) fn kubectl(region: &RegionPlan) -> String {
     format!("kubectl{}", region.kubectl_flags())
 }
 
-/// The command that prints a datacenter's connection string.
-pub(crate) fn connection_string_command(region: &RegionPlan, resource_name: &str) -> String {
+/// The re-render with datacenter `datacenter`'s current connection string, read from the
+/// cluster in one pipe: `kubectl get foundationdbcluster -o json` into `--seed-from -`, which
+/// also refuses an object the operator has not reconciled yet.
+pub(crate) fn seeded_render(plan: &Plan, datacenter: DatacenterId, spec_path: &str) -> String {
+    let dc = &plan.datacenters[datacenter];
+    let region = &plan.regions[dc.region];
     format!(
-        "{} -n {} get foundationdbcluster {resource_name} -o jsonpath='{{.status.connectionString}}'",
+        "{} -n {} get foundationdbcluster {} -o json | infera-render render -f {spec_path} -o <this folder> --seed-from -",
         kubectl(region),
-        region.namespace
+        region.namespace,
+        dc.resource_name
     )
 }
 
-/// [`connection_string_command`] for datacenter `datacenter`.
-fn datacenter_connection_string(plan: &Plan, datacenter: DatacenterId) -> String {
-    let dc = &plan.datacenters[datacenter];
-    connection_string_command(&plan.regions[dc.region], &dc.resource_name)
-}
-
-fn fence(out: &mut String, lines: &[String]) {
+pub(crate) fn fence(out: &mut String, lines: &[String]) {
     out.push_str("```sh\n");
     for line in lines {
         out.push_str(line);
@@ -285,10 +284,7 @@ fn client_region_refresh(out: &mut String, plan: &Plan, spec_path: &str) {
         "{subject} {} {runs} no operator, so nothing keeps {its} cluster file current: infera-render wrote it from the seed connection string, which stops listing the coordinators once the operator changes them as the datacenters join (it recruits 9 with `usable_regions: 2`). Running engine and control pods follow the move themselves and keep it in their pod's copy of the file, but a pod that starts later begins with the seed, and cannot connect once the seed's coordinators are gone. Re-render with the current connection string and apply the client regions again:\n",
         ids.join(", ")
     );
-    let mut lines = vec![format!(
-        "infera-render render -f {spec_path} -o <this folder> --seed-connection-string \"$({})\"",
-        datacenter_connection_string(plan, plan.configuring_datacenter)
-    )];
+    let mut lines = vec![seeded_render(plan, plan.configuring_datacenter, spec_path)];
     for region in &clients {
         lines.push(format!(
             "{} apply --server-side -k {}/",
@@ -634,8 +630,8 @@ fn failover_section(out: &mut String, plan: &Plan, spec_path: &str) {
     out.push_str("### Planned switch\n\n");
     let _ = writeln!(
         out,
-        "To make `{dr}` the active region: in the spec, set `is_primary: true` and the lowest `priority` on `{dr}`, and `is_primary: false` and a higher `priority` on `{active}`, keeping the order of `regions`. Re-render with the current connection string (`infera-render render -f {spec_path} -o <this folder> --seed-connection-string \"$({})\"`): only the `FoundationDBCluster` objects change (their priorities swap), plus `outputs.json` and this file. Apply every region's bundle, in any order: only `{configuring}` changes the database configuration (the other objects have `automationOptions.configureDatabase: false`), so the switch happens once, when its region is applied, and never flips back. {}Then wait and check as after phase 2. The coordinators stay where they are.\n",
-        datacenter_connection_string(plan, plan.active().primary.datacenter),
+        "To make `{dr}` the active region: in the spec, set `is_primary: true` and the lowest `priority` on `{dr}`, and `is_primary: false` and a higher `priority` on `{active}`, keeping the order of `regions`. Re-render with the current connection string (`{}`): only the `FoundationDBCluster` objects change (their priorities swap), plus `outputs.json` and this file. Apply every region's bundle, in any order: only `{configuring}` changes the database configuration (the other objects have `automationOptions.configureDatabase: false`), so the switch happens once, when its region is applied, and never flips back. {}Then wait and check as after phase 2. The coordinators stay where they are.\n",
+        seeded_render(plan, plan.active().primary.datacenter, spec_path),
         if usable_one {
             format!(
                 "With `usable_regions: 1` the operator first copies the data to `{dr}` (usable_regions 2 for a while), then swaps the priorities and drops the old replica. "
@@ -796,21 +792,12 @@ pub(crate) fn guide(plan: &Plan, options: &RenderOptions, bundles: &[RegionBundl
     if let Bootstrap::PhaseOne { datacenter } = plan.bootstrap {
         let bootstrap = &plan.datacenters[datacenter];
         out.push_str("## Then: phase 2\n\n");
-        out.push_str("1. Read the bootstrap datacenter's connection string:\n\n");
-        fence(
-            &mut out,
-            &[connection_string_command(
-                &plan.regions[bootstrap.region],
-                &bootstrap.resource_name,
-            )],
+        let _ = writeln!(
+            out,
+            "Once `{}` is reconciled (the wait above), re-render into this folder with its connection string, read from the cluster (or copy `status.connectionString` into the spec's `seed_connection_string`), and follow the new APPLY.md. `--seed-from` refuses the object until the operator has reconciled it; `infera-render diff` with the same flags shows the change first.\n",
+            bootstrap.resource_name
         );
-        out.push_str("2. Re-render into this folder with it (or set `seed_connection_string` in the spec), and follow the new APPLY.md:\n\n");
-        fence(
-            &mut out,
-            &[format!(
-                "infera-render render -f {spec_path} -o <this folder> --seed-connection-string '<the connection string>'"
-            )],
-        );
+        fence(&mut out, &[seeded_render(plan, datacenter, spec_path)]);
     }
 
     if matches!(plan.bootstrap, Bootstrap::Seeded { .. }) {

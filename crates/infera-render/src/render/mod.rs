@@ -6,7 +6,7 @@
 
 pub(crate) mod apply_guide;
 mod crds;
-mod fdb_cluster;
+pub(crate) mod fdb_cluster;
 pub(crate) mod inferadb;
 pub(crate) mod labels;
 mod meta;
@@ -260,7 +260,7 @@ pub fn render_plan(plan: Plan, options: &RenderOptions) -> Rendered {
             }
         })
         .collect();
-    let notices = notices(&plan);
+    let notices = notices(&plan, options.spec_path.as_deref().unwrap_or("<spec>"));
     Rendered {
         outputs: outputs::outputs(&plan),
         apply_guide: apply_guide::guide(&plan, options, &regions),
@@ -271,17 +271,17 @@ pub fn render_plan(plan: Plan, options: &RenderOptions) -> Rendered {
     }
 }
 
-fn notices(plan: &Plan) -> Vec<String> {
+fn notices(plan: &Plan, spec_path: &str) -> Vec<String> {
     match plan.bootstrap {
         Bootstrap::PhaseOne { datacenter } => {
             let datacenter = &plan.datacenters[datacenter];
             let region = &plan.regions[datacenter.region];
             vec![format!(
-                "bootstrap phase 1 of 2: no seed connection string, so only datacenter {} (region {}) is rendered, as a single-datacenter region with usable_regions 1; once it is reconciled, read its connection string ({}) and re-render with --seed-connection-string to get all {} datacenters (APPLY.md has the steps)",
+                "bootstrap phase 1 of 2: no seed connection string, so only datacenter {} (region {}) is rendered, as a single-datacenter region with usable_regions 1; once it is reconciled, re-render with its connection string to get all {} datacenters: {} (APPLY.md has the steps)",
                 datacenter.id,
                 region.id,
-                apply_guide::connection_string_command(region, &datacenter.resource_name),
-                plan.datacenters.len()
+                plan.datacenters.len(),
+                apply_guide::seeded_render(plan, datacenter.index, spec_path),
             )]
         }
         Bootstrap::SingleDatacenter | Bootstrap::Seeded { .. } => Vec::new(),

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The layers, lowest first: a module may use the modules before it, never one after it.
-const LAYERS: [&str; 12] = [
+const LAYERS: [&str; 13] = [
     "diagnostics",
     "syntax",
     "upstream",
@@ -21,6 +21,7 @@ const LAYERS: [&str; 12] = [
     "pipeline",
     "render",
     "integrations",
+    "diff",
     "explain",
 ];
 

@@ -5,6 +5,7 @@
 //! what they share.
 
 mod architecture;
+mod change_safety;
 mod fdb_behaviour;
 mod inferadb_behaviour;
 mod properties;
