@@ -185,6 +185,13 @@ def main():
     for dimension, n, median, size in sorted(scaling, key=lambda row: (["regions", "zones", "replicas"].index(row[0]), row[1])):
         print(f"| {dimension} | {n} | {size / 1024:.0f} KiB | {median / 1000:.0f} µs | {median / (size / 1024):.0f} ns |")
 
+    print("\n### diff::compare (criterion medians; what render -o runs before it writes)\n")
+    print("| Compared | diff::compare |")
+    print("|---|---:|")
+    for name in ("three-region unchanged", "three-region phase 1 to 2"):
+        if f"diff/{name}" in results:
+            print(f"| {name} | {results[f'diff/{name}'][0] / 1000:.0f} µs |")
+
     three = results.get("render/three-region")
     if three is None or three[0] >= 1_000_000:
         missed.append("in-process render of the three-region example is not under 1 ms")

@@ -347,12 +347,11 @@ fn render(args: &RenderArgs) -> Result<Exit, Exit> {
         if args.forget_removed {
             previous.removed.clear();
         }
-        let changes = diff::compare(&previous, &mut rendered, region.as_deref());
+        let (changes, files) = diff::compare_and_files(&previous, &mut rendered, region.as_deref());
         if !args.allow_destructive && changes.destructive().next().is_some() {
             return Err(WriteError::Refused(refusals(&changes)));
         }
-        let files = rendered
-            .files()
+        let files = files
             .into_iter()
             .filter(|file| {
                 region.as_ref().is_none_or(|region| {

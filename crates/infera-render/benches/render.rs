@@ -103,6 +103,47 @@ fn examples(c: &mut Criterion) {
     group.finish();
 }
 
+/// `diff::compare`, which `render -o` runs before it writes: the three-region example against a
+/// folder holding the same render (the common re-render), and its phase-2 render against the
+/// phase-1 folder (every changed file parsed back and compared field by field).
+fn diff(c: &mut Criterion) {
+    let Some((_, bytes)) = infera_test_support::example_files()
+        .into_iter()
+        .map(|(name, path)| (name, std::fs::read(path).expect("read")))
+        .find(|(name, _)| name == "three-region.yaml")
+    else {
+        return;
+    };
+    let spec = parse_document(&bytes).expect("parses").spec;
+    let folder = |rendered: &infera_render::Rendered| infera_render::diff::Previous {
+        files: rendered
+            .files()
+            .into_iter()
+            .map(|file| (file.path, file.contents))
+            .collect(),
+        removed: Vec::new(),
+    };
+    let one =
+        render_with(&spec, &PlanOptions::default(), &RenderOptions::default()).expect("renders");
+    let two = render_with(&spec, &seeded(), &RenderOptions::default()).expect("renders");
+    let mut group = c.benchmark_group("diff");
+    for (name, previous, next) in [
+        ("three-region unchanged", folder(&one), &one),
+        ("three-region phase 1 to 2", folder(&one), &two),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter_batched(
+                || next.clone(),
+                |mut rendered| {
+                    infera_render::diff::compare(black_box(&previous), &mut rendered, None)
+                },
+                criterion::BatchSize::SmallInput,
+            )
+        });
+    }
+    group.finish();
+}
+
 /// A valid spec with `regions` regions (two FoundationDB regions with one satellite each when
 /// there are two or more, the rest client regions), `zones` zones per region, and `scale`
 /// engine/control replicas and FoundationDB processes per class.
@@ -185,6 +226,6 @@ criterion_group! {
     config = Criterion::default()
         .warm_up_time(std::time::Duration::from_secs(1))
         .measurement_time(std::time::Duration::from_secs(3));
-    targets = examples, scaling
+    targets = examples, scaling, diff
 }
 criterion_main!(benches);

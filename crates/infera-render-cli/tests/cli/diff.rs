@@ -438,3 +438,54 @@ fn the_seed_is_read_from_the_cluster() {
     ]);
     assert_eq!(conflicting.code, 2, "{}", conflicting.stderr);
 }
+
+#[test]
+fn diff_exit_codes_for_bad_input_and_io() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a folder").expect("write");
+    let invalid = run_with_stdin(
+        &["diff", "-f", "-", "-o", dir.path().to_str().expect("utf-8")],
+        b"regions: []\n",
+    );
+    assert_eq!(invalid.code, 1, "{}", invalid.stderr);
+    assert_eq!(invalid.stdout, "");
+    let io = run(&[
+        "diff",
+        "-f",
+        "examples/two-region.yaml",
+        "-o",
+        file.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(io.code, 3, "{}", io.stderr);
+    assert!(
+        io.stderr.contains("exists and is not a directory"),
+        "{}",
+        io.stderr
+    );
+    let unknown = run(&[
+        "diff",
+        "-f",
+        "examples/two-region.yaml",
+        "-o",
+        dir.path().to_str().expect("utf-8"),
+        "--region",
+        "mars-1",
+    ]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    // A manifest that is not ours to read is an I/O problem, named.
+    std::fs::write(dir.path().join(".infera-render-manifest.json"), "{").expect("write");
+    let broken = run(&[
+        "diff",
+        "-f",
+        "examples/two-region.yaml",
+        "-o",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(broken.code, 3, "{}", broken.stderr);
+    assert!(
+        broken.stderr.contains("is not valid JSON"),
+        "{}",
+        broken.stderr
+    );
+}

@@ -14,7 +14,12 @@ mod text;
 
 pub use text::Style;
 
-use crate::render::{Rendered, RenderedObject};
+use crate::render::{OutputFile, Rendered, RenderedObject};
+
+/// The guide's file name in the output folder.
+const APPLY_MD: &str = "APPLY.md";
+/// The outputs' file name in the output folder.
+const OUTPUTS_JSON: &str = "outputs.json";
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -352,15 +357,34 @@ impl Changes {
 /// `rendered.apply_guide` with the sections that depend on it. With `scope` (a region id, as
 /// `render --region` writes), only that region's objects are compared; top-level files always.
 pub fn compare(previous: &Previous, rendered: &mut Rendered, scope: Option<&str>) -> Changes {
+    compare_and_files(previous, rendered, scope).0
+}
+
+/// [`compare`], also returning every file of the output folder as [`Rendered::files`] gives it
+/// after the comparison (with the completed `APPLY.md`), so a caller that writes them does not
+/// serialize every object twice.
+pub fn compare_and_files(
+    previous: &Previous,
+    rendered: &mut Rendered,
+    scope: Option<&str>,
+) -> (Changes, Vec<OutputFile>) {
+    let mut files = rendered.files();
+    let texts: BTreeMap<&str, &str> = files
+        .iter()
+        .map(|file| (file.path.as_str(), file.contents.as_str()))
+        .collect();
+    // The old outputs.json tells the old bootstrap phase, operator release and contexts; when it
+    // is the new one, there is nothing in it to compare (and nothing to parse).
     let old_outputs = previous
         .files
-        .get("outputs.json")
+        .get(OUTPUTS_JSON)
+        .filter(|text| texts.get(OUTPUTS_JSON) != Some(&text.as_str()))
         .and_then(|text| serde_json::from_str::<Value>(text).ok())
         .unwrap_or(Value::Null);
     let contexts = Contexts::new(rendered, &old_outputs);
     let in_scope = |region: &str| scope.is_none_or(|id| id == region);
 
-    let mut objects = compare_objects(previous, rendered, &contexts, &in_scope);
+    let mut objects = compare_objects(previous, rendered, &texts, &contexts, &in_scope);
     let order: BTreeMap<&str, usize> = rendered
         .regions
         .iter()
@@ -384,14 +408,19 @@ pub fn compare(previous: &Previous, rendered: &mut Rendered, scope: Option<&str>
 
     let transitions = transitions(&old_outputs, rendered, &objects);
     let removed = pending_removals(previous, rendered, &objects, &in_scope);
+    drop(texts);
     guide::complete(rendered, &transitions, &removed);
-    let files = text::side_files(previous, rendered, &in_scope);
-    Changes {
+    if let Some(guide) = files.iter_mut().find(|file| file.path == APPLY_MD) {
+        guide.contents.clone_from(&rendered.apply_guide);
+    }
+    let side = text::side_files(previous, &files, &in_scope);
+    let changes = Changes {
         transitions,
         objects,
-        files,
+        files: side,
         removed,
-    }
+    };
+    (changes, files)
 }
 
 /// The kubectl context of each region: from the plan, else from the old `outputs.json`.
@@ -430,6 +459,7 @@ fn object_file(path: &str) -> Option<(&str, &str)> {
 fn compare_objects(
     previous: &Previous,
     rendered: &Rendered,
+    texts: &BTreeMap<&str, &str>,
     contexts: &Contexts,
     in_scope: &dyn Fn(&str) -> bool,
 ) -> Vec<ObjectChange> {
@@ -445,7 +475,7 @@ fn compare_objects(
     {
         for object in &bundle.objects {
             let path = format!("{}/{}", bundle.id, object.file_name());
-            if previous.files.get(&path) == Some(&object.to_yaml()) {
+            if previous.files.get(&path).map(String::as_str) == texts.get(path.as_str()).copied() {
                 identical.insert(path);
                 continue;
             }

@@ -2,7 +2,7 @@
 //! the JSON one, and the text diffs of side files.
 
 use super::{Action, ChangeClass, Changes, FileChange, ObjectChange, Previous, Transition};
-use crate::render::{Rendered, RenderedObject};
+use crate::render::{OutputFile, RenderedObject};
 use serde::Serialize;
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
@@ -129,7 +129,7 @@ fn unified(before: &str, after: &str, limit: usize) -> String {
 /// The side files (everything but the object files) that would be added, removed or changed.
 pub(super) fn side_files(
     previous: &Previous,
-    rendered: &Rendered,
+    files: &[OutputFile],
     in_scope: &dyn Fn(&str) -> bool,
 ) -> Vec<FileChange> {
     let wanted = |path: &str| {
@@ -138,11 +138,11 @@ pub(super) fn side_files(
                 .split_once('/')
                 .is_none_or(|(region, _)| in_scope(region))
     };
-    let new: BTreeMap<String, String> = rendered
-        .files()
-        .into_iter()
+    // Side files are few and small: copying them is cheap.
+    let new: BTreeMap<String, String> = files
+        .iter()
         .filter(|file| wanted(&file.path))
-        .map(|file| (file.path, file.contents))
+        .map(|file| (file.path.clone(), file.contents.clone()))
         .collect();
     let mut out = Vec::new();
     for (path, contents) in &new {
