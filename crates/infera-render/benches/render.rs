@@ -115,14 +115,7 @@ fn diff(c: &mut Criterion) {
         return;
     };
     let spec = parse_document(&bytes).expect("parses").spec;
-    let folder = |rendered: &infera_render::Rendered| infera_render::diff::Previous {
-        files: rendered
-            .files()
-            .into_iter()
-            .map(|file| (file.path, file.contents))
-            .collect(),
-        removed: Vec::new(),
-    };
+    let folder = infera_render::diff::Previous::written_by;
     let one =
         render_with(&spec, &PlanOptions::default(), &RenderOptions::default()).expect("renders");
     let two = render_with(&spec, &seeded(), &RenderOptions::default()).expect("renders");

@@ -35,6 +35,22 @@ pub struct Previous {
     pub removed: Vec<ObjectRef>,
 }
 
+impl Previous {
+    /// What a folder holds right after `rendered` was written into it (no removed objects):
+    /// comparing the next render with it shows what that render changes.
+    #[must_use]
+    pub fn written_by(rendered: &Rendered) -> Self {
+        Self {
+            files: rendered
+                .files()
+                .into_iter()
+                .map(|file| (file.path, file.contents))
+                .collect(),
+            removed: Vec::new(),
+        }
+    }
+}
+
 /// One Kubernetes object of a region.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ObjectRef {

@@ -20,14 +20,7 @@ const HELM_KEEP: (&str, &str) = ("helm.sh/resource-policy", "keep");
 
 /// The folder a render writes, as the next run reads it.
 fn folder(rendered: &Rendered) -> Previous {
-    Previous {
-        files: rendered
-            .files()
-            .into_iter()
-            .map(|file| (file.path, file.contents))
-            .collect(),
-        removed: Vec::new(),
-    }
+    Previous::written_by(rendered)
 }
 
 fn render(spec: &MultiRegionSpec, seed: Option<&str>) -> Rendered {
