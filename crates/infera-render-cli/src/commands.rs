@@ -84,8 +84,19 @@ pub(crate) fn check_seed_source(
         .iter()
         .map(|datacenter| datacenter.resource_name.as_str())
         .collect();
-    if names.contains(&seed.name.as_str()) {
-        Ok(())
+    if let Some(datacenter) = plan
+        .datacenters
+        .iter()
+        .find(|datacenter| datacenter.resource_name == seed.name)
+    {
+        let namespace = &plan.regions[datacenter.region].namespace;
+        match &seed.namespace {
+            Some(found) if found != namespace => Err(format!(
+                "--seed-from: FoundationDBCluster {} is in namespace {found}, but this spec puts it in {namespace}; read the one in {namespace}",
+                seed.name
+            )),
+            _ => Ok(()),
+        }
     } else {
         Err(format!(
             "--seed-from: FoundationDBCluster {} is not one of this spec's ({}); read one of those, with the context of its region",
@@ -251,10 +262,7 @@ fn report_changes(changes: &Changes, dir: &Path) {
         ));
     }
     for transition in &changes.transitions {
-        let (diff::Transition::Bootstrap { what, .. }
-        | diff::Transition::FdbVersion { what, .. }
-        | diff::Transition::OperatorVersion { what, .. }) = transition;
-        report::note(what);
+        report::note(transition.what());
     }
     let removed: Vec<&diff::ObjectChange> = changes.newly_removed().collect();
     if !removed.is_empty() {
@@ -271,7 +279,10 @@ fn report_changes(changes: &Changes, dir: &Path) {
             ));
         }
     }
-    let earlier = changes.removed.len() - changes.newly_removed().count();
+    let earlier = changes
+        .removed
+        .len()
+        .saturating_sub(changes.newly_removed().count());
     if earlier > 0 {
         report::note(&format!(
             "{}/APPLY.md still lists {earlier} object(s) earlier renders stopped rendering; once they are deleted, render with --forget-removed",
@@ -345,7 +356,12 @@ fn render(args: &RenderArgs) -> Result<Exit, Exit> {
     let result = output_dir::write_with(dir, &options, |previous| {
         let mut previous = previous.clone();
         if args.forget_removed {
-            previous.removed.clear();
+            // Only what this run renders: with --region, the other regions' list stays.
+            previous.removed.retain(|reference| {
+                region
+                    .as_ref()
+                    .is_some_and(|region| reference.region != *region)
+            });
         }
         let (changes, files) = diff::compare_and_files(&previous, &mut rendered, region.as_deref());
         if !args.allow_destructive && changes.destructive().next().is_some() {
@@ -361,8 +377,13 @@ fn render(args: &RenderArgs) -> Result<Exit, Exit> {
             .map(|file| (file.path, file.contents))
             .collect();
         let removed = changes.removed.clone();
+        let upgrade = changes.upgrade.clone();
         seen = changes;
-        Ok(output_dir::Prepared { files, removed })
+        Ok(output_dir::Prepared {
+            files,
+            removed,
+            upgrade,
+        })
     });
     let shown = dir.display();
     match result {

@@ -68,6 +68,8 @@ pub struct Prepared {
     pub files: Vec<(String, String)>,
     /// The objects earlier runs wrote that the output no longer has, kept in the manifest.
     pub removed: Vec<infera_render::diff::ObjectRef>,
+    /// The FoundationDB upgrade APPLY.md orders, kept in the manifest.
+    pub upgrade: Option<infera_render::diff::Upgrade>,
 }
 
 /// How to write.
@@ -123,13 +125,18 @@ struct WriteManifest {
     /// cluster: APPLY.md lists them until `--forget-removed`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     removed_objects: Vec<infera_render::diff::ObjectRef>,
+    /// The FoundationDB upgrade an earlier run started: APPLY.md keeps ordering it while the
+    /// spec's version is its target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pending_upgrade: Option<infera_render::diff::Upgrade>,
 }
 
-/// The manifest as read: the files and the removed objects.
+/// The manifest as read: the files, the removed objects, the pending upgrade.
 #[derive(Debug, Default, PartialEq)]
 struct Manifest {
     files: BTreeMap<String, String>,
     removed: Vec<infera_render::diff::ObjectRef>,
+    upgrade: Option<infera_render::diff::Upgrade>,
 }
 
 /// The manifest: relative path → SHA-256 of the content written, and the removed objects.
@@ -159,6 +166,7 @@ fn read_manifest(dir: &Path) -> Result<Manifest, WriteError> {
     Ok(Manifest {
         files: manifest.files,
         removed: manifest.removed_objects,
+        upgrade: manifest.pending_upgrade,
     })
 }
 
@@ -168,6 +176,7 @@ fn manifest_text(manifest: &Manifest) -> String {
         note: "files infera-render wrote here, with their SHA-256; it never overwrites or deletes other files".to_owned(),
         files: manifest.files.clone(),
         removed_objects: manifest.removed.clone(),
+        pending_upgrade: manifest.upgrade.clone(),
     };
     let mut text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
     text.push('\n');
@@ -210,16 +219,19 @@ fn check_parents(dir: &Path, relative: &str, conflicts: &mut Vec<String>) {
     }
 }
 
-/// The files of `manifest` as they are in `dir` now (regular files with UTF-8 text, reached
-/// without a symbolic link; others are left out, and writing reports them).
-fn tracked_files(dir: &Path, manifest: &Manifest) -> Result<BTreeMap<String, String>, WriteError> {
+/// What the folder holds of `manifest`: its files as they are in `dir` now (regular files with
+/// UTF-8 text, reached without a symbolic link), and the paths it lists that are not such a file
+/// any more (writing reports them).
+fn previous(dir: &Path, manifest: &Manifest) -> Result<Previous, WriteError> {
     let mut files = BTreeMap::new();
+    let mut unreadable = Vec::new();
     for relative in manifest.files.keys() {
         if !safe_relative(relative) || relative.starts_with(OWN_PREFIX) {
             continue;
         }
         let mut parent_conflicts = Vec::new();
         check_parents(dir, relative, &mut parent_conflicts);
+        // A link or a file in the way of its folder: writing stops on it (a conflict).
         if !parent_conflicts.is_empty() {
             continue;
         }
@@ -227,16 +239,26 @@ fn tracked_files(dir: &Path, manifest: &Manifest) -> Result<BTreeMap<String, Str
         match fs::symlink_metadata(&target) {
             Ok(meta) if meta.file_type().is_file() => {
                 let bytes = fs::read(&target).map_err(|error| io_error("read", &target, &error))?;
-                if let Ok(text) = String::from_utf8(bytes) {
-                    files.insert(relative.clone(), text);
+                match String::from_utf8(bytes) {
+                    Ok(text) => {
+                        files.insert(relative.clone(), text);
+                    }
+                    Err(_) => unreadable.push(relative.clone()),
                 }
             }
-            Ok(_) => {}
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Ok(_) => unreadable.push(relative.clone()),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                unreadable.push(relative.clone());
+            }
             Err(error) => return Err(io_error("inspect", &target, &error)),
         }
     }
-    Ok(files)
+    Ok(Previous {
+        files,
+        removed: manifest.removed.clone(),
+        unreadable,
+        upgrade: manifest.upgrade.clone(),
+    })
 }
 
 /// What `dir` holds from earlier runs, without locking or changing anything (`diff`). A missing
@@ -257,10 +279,7 @@ pub fn read_previous(dir: &Path) -> Result<Previous, WriteError> {
         Ok(_) => {}
     }
     let manifest = read_manifest(dir)?;
-    Ok(Previous {
-        files: tracked_files(dir, &manifest)?,
-        removed: manifest.removed,
-    })
+    previous(dir, &manifest)
 }
 
 /// Writes `files` (relative path → content) into `dir`: [`write_with`] with nothing to decide.
@@ -277,6 +296,7 @@ pub fn write(
         Ok(Prepared {
             files: files.to_vec(),
             removed: previous.removed.clone(),
+            upgrade: previous.upgrade.clone(),
         })
     })
 }
@@ -322,11 +342,12 @@ fn write_locked(
         ..WriteReport::default()
     };
     let manifest = read_manifest(dir)?;
-    let on_disk = Previous {
-        files: tracked_files(dir, &manifest)?,
-        removed: manifest.removed.clone(),
-    };
-    let Prepared { files, removed } = prepare(&on_disk)?;
+    let on_disk = previous(dir, &manifest)?;
+    let Prepared {
+        files,
+        removed,
+        upgrade,
+    } = prepare(&on_disk)?;
     let files = &files;
     let previous = &manifest.files;
     let mut conflicts = Vec::new();
@@ -421,6 +442,7 @@ fn write_locked(
     let next = Manifest {
         files: next_manifest,
         removed,
+        upgrade,
     };
     if writes.is_empty() && stale.is_empty() && next == manifest {
         return Ok(report);

@@ -51,6 +51,13 @@ fn diff_golden(name: &str, after: &str, seeded: bool, out: &Path) -> i32 {
     text.code
 }
 
+/// After `render -o` of `spec`, `diff` of the same spec finds nothing: what render wrote,
+/// APPLY.md's sections included, is what it would write again.
+fn settled(spec: &str, seeded: bool, out: &Path) {
+    let again = with_spec(&["diff", "-o", out.to_str().expect("utf-8")], spec, seeded);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+}
+
 #[test]
 fn an_unchanged_re_render_has_an_empty_diff() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -99,6 +106,7 @@ fn a_replica_change_is_safe() {
     assert_eq!(diff_golden("replicas", &after, true, &out), 16);
     let written = render(&after, true, &out, &[]);
     assert_eq!(written.code, 0, "{}", written.stderr);
+    settled(&after, true, &out);
 }
 
 #[test]
@@ -123,6 +131,7 @@ fn an_operator_upgrade_replaces_the_fdb_pods() {
         "{}",
         written.stderr
     );
+    settled(&after, true, &out);
 }
 
 #[test]
@@ -159,6 +168,106 @@ fn an_fdb_upgrade_is_one_change_across_regions_and_apply_md_orders_it() {
             "{region}"
         );
     }
+    // The folder's manifest keeps the upgrade: a re-render keeps ordering it, a diff is empty.
+    settled(&after, true, &out);
+    assert_eq!(render(&after, true, &out, &[]).code, 0);
+    assert_eq!(
+        std::fs::read_to_string(out.join("APPLY.md")).expect("APPLY.md"),
+        guide
+    );
+    // Rendering one region at a time still orders every region's cluster.
+    let scoped = dir.path().join("scoped");
+    assert_eq!(render(&two_region(|_| {}), true, &scoped, &[]).code, 0);
+    assert_eq!(
+        render(&after, true, &scoped, &["--region", "us-west-1"]).code,
+        0
+    );
+    let scoped_guide = std::fs::read_to_string(scoped.join("APPLY.md")).expect("APPLY.md");
+    assert!(
+        scoped_guide.contains(
+            "apply --server-side -f eu-central-1/foundationdbcluster-inferadb-fdb-eu-central-1.yaml"
+        ),
+        "{scoped_guide}"
+    );
+    // A new version replaces the pending upgrade.
+    let next = two_region(|spec| spec["fdb_version"] = json!("7.3.69"));
+    assert_eq!(render(&next, true, &out, &[]).code, 0);
+    let guide = std::fs::read_to_string(out.join("APPLY.md")).expect("APPLY.md");
+    assert!(guide.contains("## Upgrading FoundationDB from 7.3.63 to 7.3.69"));
+    assert!(!guide.contains("to 7.3.63\n"));
+}
+
+#[test]
+fn an_unreadable_cluster_file_does_not_let_a_destructive_change_through() {
+    let after = two_region(|spec| spec["cluster_name"] = json!("inferadb-db"));
+    let file = "us-west-1/foundationdbcluster-inferadb-fdb-us-west-1.yaml";
+    for (label, spoil) in [
+        (
+            "not UTF-8",
+            &(|path: &Path| {
+                let mut bytes = std::fs::read(path).expect("read");
+                bytes.push(0xff);
+                std::fs::write(path, bytes).expect("write");
+            }) as &dyn Fn(&Path),
+        ),
+        ("deleted", &|path: &Path| {
+            std::fs::remove_file(path).expect("rm")
+        }),
+        ("two documents", &|path: &Path| {
+            let text = std::fs::read_to_string(path).expect("read");
+            std::fs::write(path, format!("{text}---\n{text}")).expect("write");
+        }),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        assert_eq!(render(&two_region(|_| {}), true, &out, &[]).code, 0);
+        spoil(&out.join(file));
+        let before = tree(&out);
+        let refused = render(&after, true, &out, &[]);
+        assert_eq!(refused.code, 1, "{label}: {}", refused.stderr);
+        assert!(
+            refused.stderr.contains("destructive change: us-west-1 FoundationDBCluster inferadb/inferadb-fdb-us-west-1 removed"),
+            "{label}: {}",
+            refused.stderr
+        );
+        assert_eq!(before, tree(&out), "{label}");
+    }
+}
+
+#[test]
+fn a_region_moved_to_another_cluster_is_a_new_datacenter_there() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("out");
+    assert_eq!(render(&two_region(|_| {}), true, &out, &[]).code, 0);
+    let after = two_region(|spec| {
+        spec["regions"][1]["kubernetes"]["config_context"] = json!("aws-eu-central-1-new");
+    });
+    let out_arg = out.to_str().expect("utf-8");
+    let diff = with_spec(&["diff", "-o", out_arg], &after, true);
+    assert_eq!(diff.code, 16);
+    assert!(
+        diff.stdout.contains(
+            "* region eu-central-1 moves from context aws-eu-central-1 to aws-eu-central-1-new"
+        ),
+        "{}",
+        diff.stdout
+    );
+    assert_eq!(
+        render(&after, true, &out, &[]).code,
+        1,
+        "refused without the flag"
+    );
+    let moved = render(&after, true, &out, &["--allow-destructive"]);
+    assert_eq!(moved.code, 0, "{}", moved.stderr);
+    let guide = std::fs::read_to_string(out.join("APPLY.md")).expect("APPLY.md");
+    let removed = &guide[guide.find("## Removed objects").expect("removed objects")..];
+    // What runs in the old cluster is deleted there, with the old context.
+    assert!(
+        removed.contains("kubectl --context aws-eu-central-1 -n inferadb delete foundationdbcluster.apps.foundationdb.org inferadb-fdb-eu-central-1"),
+        "{removed}"
+    );
+    assert!(!removed.contains("aws-eu-central-1-new"), "{removed}");
+    settled(&after, true, &out);
 }
 
 #[test]
@@ -188,6 +297,7 @@ fn a_cluster_name_change_is_refused_and_leaves_the_folder_untouched() {
 
     let allowed = render(&after, true, &out, &["--allow-destructive"]);
     assert_eq!(allowed.code, 0, "{}", allowed.stderr);
+    settled(&after, true, &out);
     assert!(
         allowed.stderr.contains(
             "us-west-1 FoundationDBCluster inferadb/inferadb-fdb-us-west-1 [destructive]"

@@ -83,7 +83,9 @@ mod why {
     pub(in crate::diff) const ADDED: &str = "new object";
     pub(super) const REMOVED: &str =
         "no longer rendered: it keeps running until you delete it (APPLY.md, \"Removed objects\")";
-    pub(super) const CRD_REMOVED: &str = "no longer rendered, but never delete it: deleting a CRD deletes every object of its kind, every FoundationDBCluster and its data included; leave it installed";
+    pub(super) const CRD_REMOVED: &str = "no longer rendered (APPLY.md installs the operator's CRDs from its release instead); never delete it: deleting a CRD deletes every object of its kind, every FoundationDBCluster and its data included";
+    pub(super) const UNREADABLE: &str = "the file in the folder cannot be read back as one object (it is missing, not UTF-8 text, not YAML, or several documents), so what this render changes in it is unknown";
+    pub(super) const VERSION_DOWN: &str = "a downgrade to an older minor or major version: the operator restarts every process at once as for an incompatible upgrade, and FoundationDB reads its files back only where the newer release documents a way down; treat it as a restore and read the release notes first";
     pub(super) const NAMESPACE_REMOVED: &str = "no longer rendered: deleting it deletes everything in it, the FoundationDBCluster and its volumes and the Secrets you created included";
 }
 
@@ -100,13 +102,26 @@ pub(super) fn changed(kind: &str, deltas: &[Delta]) -> Vec<Reason> {
         .collect()
 }
 
+/// The reason for an object whose old file cannot be read: for a FoundationDBCluster an unknown
+/// change is destructive until someone looks.
+pub(super) fn unreadable(kind: &str) -> Reason {
+    let class = if kind == "FoundationDBCluster" {
+        ChangeClass::Destructive
+    } else {
+        ChangeClass::Safe
+    };
+    Reason::whole(class, why::UNREADABLE)
+}
+
 /// The reason for an added or removed object.
 pub(super) fn whole(kind: &str, action: Action, namespace_holds_fdb: bool) -> Reason {
     let (class, why) = match action {
         Action::Added | Action::Changed => (ChangeClass::Safe, why::ADDED),
         Action::Removed => match kind {
             "FoundationDBCluster" => (ChangeClass::Destructive, why::CLUSTER_DELETED),
-            "CustomResourceDefinition" => (ChangeClass::Destructive, why::CRD_REMOVED),
+            // Protected from pruning (render/mod.rs), and APPLY.md installs the CRDs from the
+            // release then: nothing deletes it unless someone does.
+            "CustomResourceDefinition" => (ChangeClass::Safe, why::CRD_REMOVED),
             "Namespace" if namespace_holds_fdb => {
                 (ChangeClass::Destructive, why::NAMESPACE_REMOVED)
             }
@@ -166,6 +181,8 @@ fn fdb_rule(path: &FieldPath, delta: &Delta) -> (ChangeClass, &'static str) {
     } else if path.starts_with(&["spec", "version"]) {
         if same_minor(delta) {
             (ReplacesFdbPods, why::VERSION_PATCH)
+        } else if downgrade(delta) {
+            (Destructive, why::VERSION_DOWN)
         } else {
             (ReplacesFdbPods, why::VERSION_MAJOR)
         }
@@ -199,6 +216,15 @@ fn same_minor(delta: &Delta) -> bool {
         Some((parts.next()?.to_owned(), parts.next()?.to_owned()))
     };
     matches!((minor(delta.before.as_ref()), minor(delta.after.as_ref())), (Some(a), Some(b)) if a == b)
+}
+
+/// Whether a version change goes to an older major or minor version.
+fn downgrade(delta: &Delta) -> bool {
+    let version = |value: Option<&Value>| -> Option<(u64, u64)> {
+        let mut parts = value?.as_str()?.split('.');
+        Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+    };
+    matches!((version(delta.before.as_ref()), version(delta.after.as_ref())), (Some(a), Some(b)) if b < a)
 }
 
 fn number(value: Option<&Value>) -> i64 {
@@ -269,14 +295,15 @@ mod tests {
                 ),
             ]
         );
-        // Growing a volume and raising usable_regions are not destructive.
+        // Growing a volume and raising usable_regions are not destructive; going back to an
+        // older minor version is.
         assert_eq!(
             classes("FoundationDBCluster", &after, &before)
                 .iter()
                 .filter(|(_, class)| *class == ChangeClass::Destructive)
                 .map(|(path, _)| path.as_str())
                 .collect::<Vec<_>>(),
-            ["spec.dataCenter"]
+            ["spec.dataCenter", "spec.version"]
         );
     }
 
@@ -314,6 +341,40 @@ mod tests {
                 &json!({"data": {"a": "2"}})
             ),
             [("data.a".to_owned(), ChangeClass::Safe)]
+        );
+    }
+
+    #[test]
+    fn versions() {
+        let version = |from: &str, to: &str| {
+            changed(
+                "FoundationDBCluster",
+                &deltas(
+                    &json!({"spec": {"version": from}}),
+                    &json!({"spec": {"version": to}}),
+                ),
+            )[0]
+            .clone()
+        };
+        assert_eq!(version("7.3.43", "7.3.63").why, why::VERSION_PATCH);
+        assert_eq!(version("7.1.57", "7.3.43").why, why::VERSION_MAJOR);
+        let down = version("7.3.43", "7.1.57");
+        assert_eq!(
+            (down.class, down.why.as_str()),
+            (ChangeClass::Destructive, why::VERSION_DOWN)
+        );
+        assert_eq!(
+            version("7.3.63", "7.3.43").class,
+            ChangeClass::ReplacesFdbPods
+        );
+        assert_eq!(
+            unreadable("FoundationDBCluster").class,
+            ChangeClass::Destructive
+        );
+        assert_eq!(unreadable("Deployment").class, ChangeClass::Safe);
+        assert_eq!(
+            whole("CustomResourceDefinition", Action::Removed, true).class,
+            ChangeClass::Safe
         );
     }
 

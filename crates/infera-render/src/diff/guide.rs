@@ -2,7 +2,7 @@
 //! FoundationDB upgrade across regions, and the objects earlier renders wrote that this one no
 //! longer has.
 
-use super::{ObjectRef, Transition};
+use super::{ObjectRef, Upgrade};
 use crate::render::Rendered;
 use crate::render::apply_guide::{fence, kubectl};
 use std::fmt::Write;
@@ -11,14 +11,9 @@ use std::fmt::Write;
 const STEPS: &str = "## Steps\n";
 
 /// Adds the sections to `rendered.apply_guide`.
-pub(super) fn complete(rendered: &mut Rendered, transitions: &[Transition], removed: &[ObjectRef]) {
-    let upgrade = transitions.iter().find_map(|transition| match transition {
-        Transition::FdbVersion {
-            from, to, regions, ..
-        } => Some(upgrade(rendered, from, to, regions)),
-        _ => None,
-    });
-    if let Some(section) = upgrade {
+pub(super) fn complete(rendered: &mut Rendered, upgrade: Option<&Upgrade>, removed: &[ObjectRef]) {
+    if let Some(upgrade) = upgrade {
+        let section = upgrade_section(rendered, upgrade);
         match rendered.apply_guide.find(STEPS) {
             Some(at) => rendered.apply_guide.insert_str(at, &section),
             None => rendered.apply_guide.push_str(&section),
@@ -30,41 +25,33 @@ pub(super) fn complete(rendered: &mut Rendered, transitions: &[Transition], remo
     }
 }
 
-/// `kubectl` with the region's flags when the spec still has the region, else its context.
+/// `kubectl` with the region's flags when the objects run where the spec now puts the region,
+/// else with the context they ran in (a region dropped, or moved to another cluster).
 fn kubectl_for(rendered: &Rendered, reference: &ObjectRef) -> String {
-    match rendered
+    let region = rendered
         .plan
         .regions
         .iter()
         .find(|region| region.id == reference.region)
-    {
-        Some(region) => kubectl(region),
-        None => match &reference.context {
-            Some(context) => format!("kubectl --context {context}"),
-            None => "kubectl".to_owned(),
-        },
+        .filter(|region| {
+            reference.context.is_none() || region.kubernetes.config_context == reference.context
+        });
+    match (region, &reference.context) {
+        (Some(region), _) => kubectl(region),
+        (None, Some(context)) => format!("kubectl --context {context}"),
+        (None, None) => "kubectl".to_owned(),
     }
 }
 
 /// The upgrade of a database spread over several Kubernetes clusters: every operator must see
 /// the new version before one of them restarts the processes
 /// (OP@v2.33.0:docs/manual/upgrades.md:60, OP@v2.33.0:docs/manual/technical_design.md:286).
-fn upgrade(rendered: &Rendered, from: &str, to: &str, regions: &[String]) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "## Upgrading FoundationDB from {from} to {to}\n");
-    let _ = writeln!(
-        out,
-        "This render changes the FoundationDB version of the `FoundationDBCluster` in {}. It is one upgrade of one database: between protocol-incompatible versions (a new minor version) the operators stage the new binaries in every pod of every region and one of them restarts every process at once when all are ready, so no region can finish before every region's `FoundationDBCluster` has the new version (the operator's upgrade guide, for clusters spread over several Kubernetes clusters). Apply these first, one right after the other, before the steps below (which apply them again, changing nothing):\n",
-        regions
-            .iter()
-            .map(|region| format!("`{region}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+fn upgrade_section(rendered: &Rendered, upgrade: &Upgrade) -> String {
+    let Upgrade { from, to } = upgrade;
+    // Every region that runs a FoundationDB datacenter, whichever `--region` this render wrote.
     let clusters: Vec<(String, String, String)> = rendered
         .regions
         .iter()
-        .filter(|bundle| regions.contains(&bundle.id))
         .flat_map(|bundle| {
             bundle
                 .objects
@@ -73,6 +60,18 @@ fn upgrade(rendered: &Rendered, from: &str, to: &str, regions: &[String]) -> Str
                 .map(move |object| (bundle.id.clone(), object.name.clone(), object.file_name()))
         })
         .collect();
+    let mut regions: Vec<String> = clusters
+        .iter()
+        .map(|(region, ..)| format!("`{region}`"))
+        .collect();
+    regions.dedup();
+    let mut out = String::new();
+    let _ = writeln!(out, "## Upgrading FoundationDB from {from} to {to}\n");
+    let _ = writeln!(
+        out,
+        "A render into this folder changed the FoundationDB version of the `FoundationDBCluster` in {}. It is one upgrade of one database: between protocol-incompatible versions (a new minor version) the operators stage the new binaries in every pod of every region and one of them restarts every process at once when all are ready, so no region can finish before every region's `FoundationDBCluster` has the new version (the operator's upgrade guide, for clusters spread over several Kubernetes clusters). Apply these first, one right after the other, before the steps below (which apply them again, changing nothing):\n",
+        regions.join(", ")
+    );
     let mut apply = Vec::new();
     let mut check = Vec::new();
     for (region_id, name, file) in &clusters {
@@ -129,6 +128,15 @@ fn removed_objects(rendered: &Rendered, removed: &[ObjectRef]) -> String {
         let _ = writeln!(out, "### {region}{context}\n");
         let command =
             |reference: &&ObjectRef| reference.delete_command(&kubectl_for(rendered, reference));
+        let clusters: Vec<String> = objects
+            .iter()
+            .filter(|r| r.kind == "FoundationDBCluster")
+            .map(command)
+            .collect();
+        if !clusters.is_empty() {
+            out.push_str("**Destructive.** Deleting a `FoundationDBCluster` deletes its volumes and the data in them (the operator makes it the owner of its PVCs). Delete it first, and only once the database no longer needs that datacenter: the remaining regions are applied and reconciled without it (as in \"Drop a lost region\" under \"Failover and failback\"), and its data lives on elsewhere. It and its namespace carry the annotations that keep Argo CD, Flux and Helm from deleting them, so only this command does:\n\n");
+            fence(&mut out, &clusters);
+        }
         let mut plain: Vec<&&ObjectRef> = objects
             .iter()
             .filter(|r| {
@@ -141,6 +149,9 @@ fn removed_objects(rendered: &Rendered, removed: &[ObjectRef]) -> String {
         plain.sort_by_key(|r| (delete_rank(&r.kind), r.kind.clone(), r.name.clone()));
         let plain: Vec<String> = plain.into_iter().map(command).collect();
         if !plain.is_empty() {
+            if !clusters.is_empty() {
+                out.push_str("Then the rest:\n\n");
+            }
             fence(&mut out, &plain);
         }
         for crd in objects
@@ -152,15 +163,6 @@ fn removed_objects(rendered: &Rendered, removed: &[ObjectRef]) -> String {
                 "Leave `CustomResourceDefinition {}` installed: deleting a CRD deletes every object of its kind, every `FoundationDBCluster` and its data included.\n",
                 crd.name
             );
-        }
-        let clusters: Vec<String> = objects
-            .iter()
-            .filter(|r| r.kind == "FoundationDBCluster")
-            .map(command)
-            .collect();
-        if !clusters.is_empty() {
-            out.push_str("**Destructive.** Deleting a `FoundationDBCluster` deletes its volumes and the data in them (the operator makes it the owner of its PVCs). Delete it only once the database no longer needs that datacenter: the remaining regions are applied and reconciled without it (as in \"Drop a lost region\" under \"Failover and failback\"), and its data lives on elsewhere. It carries the annotations that keep Argo CD, Flux and Helm from deleting it, so only this command does:\n\n");
-            fence(&mut out, &clusters);
         }
         let namespaces: Vec<String> = objects
             .iter()

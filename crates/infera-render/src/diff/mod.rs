@@ -33,6 +33,21 @@ pub struct Previous {
     /// Objects earlier renders stopped rendering that have not been rendered again since (the
     /// manifest keeps them until `--forget-removed`).
     pub removed: Vec<ObjectRef>,
+    /// Files the manifest lists that cannot be read back as text (missing, not UTF-8): their
+    /// objects are compared by file name alone.
+    pub unreadable: Vec<String>,
+    /// The FoundationDB upgrade an earlier render started, which APPLY.md keeps ordering while
+    /// the spec's version is its target.
+    pub upgrade: Option<Upgrade>,
+}
+
+/// A FoundationDB version change across the regions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upgrade {
+    /// The version before.
+    pub from: String,
+    /// The version after.
+    pub to: String,
 }
 
 impl Previous {
@@ -46,7 +61,7 @@ impl Previous {
                 .into_iter()
                 .map(|file| (file.path, file.contents))
                 .collect(),
-            removed: Vec::new(),
+            ..Self::default()
         }
     }
 }
@@ -189,12 +204,12 @@ pub struct Reason {
     pub path: String,
     /// Its class.
     pub class: ChangeClass,
-    /// The old value, short (`None`: absent, or hidden for Secrets).
+    /// The old value (`None`: absent; the string `(hidden)` for a Secret's).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub before: Option<String>,
-    /// The new value, short.
+    pub before: Option<Value>,
+    /// The new value.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub after: Option<String>,
+    pub after: Option<Value>,
     /// What applying it does.
     pub why: String,
 }
@@ -210,9 +225,9 @@ impl Reason {
         let show = |value: &Option<Value>| {
             value.as_ref().map(|value| {
                 if hidden {
-                    "(hidden)".to_owned()
+                    Value::String("(hidden)".to_owned())
                 } else {
-                    text::short(value)
+                    value.clone()
                 }
             })
         };
@@ -290,6 +305,17 @@ pub enum Transition {
         /// What it means.
         what: String,
     },
+    /// A region moves to another Kubernetes cluster (its kubectl context changed).
+    Context {
+        /// The region.
+        region: String,
+        /// The old context.
+        from: String,
+        /// The new context.
+        to: String,
+        /// What it means.
+        what: String,
+    },
     /// The operator's release.
     OperatorVersion {
         /// The previous release.
@@ -299,6 +325,19 @@ pub enum Transition {
         /// What it means.
         what: String,
     },
+}
+
+impl Transition {
+    /// What it means, in a sentence.
+    #[must_use]
+    pub fn what(&self) -> &str {
+        match self {
+            Self::Bootstrap { what, .. }
+            | Self::FdbVersion { what, .. }
+            | Self::Context { what, .. }
+            | Self::OperatorVersion { what, .. } => what,
+        }
+    }
 }
 
 /// What a render would change: [`compare`]'s result.
@@ -315,6 +354,10 @@ pub struct Changes {
     /// manifest keeps.
     #[serde(skip)]
     pub removed: Vec<ObjectRef>,
+    /// The FoundationDB upgrade APPLY.md orders (started by this render or an earlier one):
+    /// what the folder's manifest keeps.
+    #[serde(skip)]
+    pub upgrade: Option<Upgrade>,
 }
 
 impl Changes {
@@ -422,10 +465,37 @@ pub fn compare_and_files(
         rank(a).cmp(&rank(b))
     });
 
-    let transitions = transitions(&old_outputs, rendered, &objects);
+    let mut transitions = transitions(&old_outputs, rendered, &objects);
+    for region in &contexts.moved {
+        transitions.push(Transition::Context {
+            region: region.clone(),
+            from: contexts.old.get(region).cloned().unwrap_or_default(),
+            to: contexts.new.get(region).cloned().unwrap_or_default(),
+            what: format!(
+                "region {region} moves from context {} to {}: everything is created anew there, and what runs in the old cluster stays until you delete it (APPLY.md, \"Removed objects\"); its FoundationDBCluster there is a new, empty datacenter",
+                contexts.old.get(region).map_or("?", String::as_str),
+                contexts.new.get(region).map_or("?", String::as_str)
+            ),
+        });
+    }
     let removed = pending_removals(previous, rendered, &objects, &in_scope);
+    let upgrade = transitions
+        .iter()
+        .find_map(|transition| match transition {
+            Transition::FdbVersion { from, to, .. } => Some(Upgrade {
+                from: from.clone(),
+                to: to.clone(),
+            }),
+            _ => None,
+        })
+        .or_else(|| {
+            previous
+                .upgrade
+                .clone()
+                .filter(|upgrade| upgrade.to == rendered.plan.fdb_version.to_string())
+        });
     drop(texts);
-    guide::complete(rendered, &transitions, &removed);
+    guide::complete(rendered, upgrade.as_ref(), &removed);
     if let Some(guide) = files.iter_mut().find(|file| file.path == APPLY_MD) {
         guide.contents.clone_from(&rendered.apply_guide);
     }
@@ -435,34 +505,127 @@ pub fn compare_and_files(
         objects,
         files: side,
         removed,
+        upgrade,
     };
     (changes, files)
 }
 
-/// The kubectl context of each region: from the plan, else from the old `outputs.json`.
-struct Contexts(BTreeMap<String, String>);
+/// Each region's kubectl context and namespace, before (the old `outputs.json`) and now (the
+/// plan), and the regions whose context changed.
+struct Contexts {
+    old: BTreeMap<String, String>,
+    new: BTreeMap<String, String>,
+    namespaces: BTreeMap<String, String>,
+    moved: BTreeSet<String>,
+}
 
 impl Contexts {
     fn new(rendered: &Rendered, old_outputs: &Value) -> Self {
-        let mut map = BTreeMap::new();
+        let mut old = BTreeMap::new();
+        let mut namespaces = BTreeMap::new();
         if let Some(regions) = old_outputs.get("regions").and_then(Value::as_object) {
             for (id, region) in regions {
                 if let Some(context) = region.get("kubernetes_context").and_then(Value::as_str) {
-                    map.insert(id.clone(), context.to_owned());
+                    old.insert(id.clone(), context.to_owned());
+                }
+                if let Some(namespace) = region.get("namespace").and_then(Value::as_str) {
+                    namespaces.insert(id.clone(), namespace.to_owned());
                 }
             }
         }
+        let mut new = BTreeMap::new();
         for bundle in &rendered.regions {
             if let Some(context) = &bundle.context {
-                map.insert(bundle.id.clone(), context.clone());
+                new.insert(bundle.id.clone(), context.clone());
             }
+            namespaces.insert(bundle.id.clone(), bundle.namespace.clone());
         }
-        Self(map)
+        let moved = old
+            .iter()
+            .filter(|(id, context)| new.get(*id).is_some_and(|now| now != *context))
+            .map(|(id, _)| id.clone())
+            .collect();
+        Self {
+            old,
+            new,
+            namespaces,
+            moved,
+        }
     }
 
+    /// Where the region's objects run now (else where they ran).
     fn of(&self, region: &str) -> Option<String> {
-        self.0.get(region).cloned()
+        self.new
+            .get(region)
+            .or_else(|| self.old.get(region))
+            .cloned()
     }
+
+    /// Where the region's objects in the folder run (before a move: the old context).
+    fn before(&self, region: &str) -> Option<String> {
+        self.old
+            .get(region)
+            .or_else(|| self.new.get(region))
+            .cloned()
+    }
+}
+
+/// What matches an object across renders.
+type Key = (String, String, String, Option<String>, String);
+
+fn key_of(reference: &ObjectRef) -> Key {
+    let (region, group, kind, namespace, name) = reference.key();
+    (
+        region.to_owned(),
+        group.to_owned(),
+        kind.to_owned(),
+        namespace.map(str::to_owned),
+        name.to_owned(),
+    )
+}
+
+/// The kinds infera-render writes, by the lowercase prefix of their file name, with their
+/// apiVersion and whether they are namespaced: an unreadable file is known by its name.
+const FILE_KINDS: [(&str, &str, bool); 17] = [
+    ("Namespace", "v1", false),
+    ("CustomResourceDefinition", "apiextensions.k8s.io/v1", false),
+    ("ServiceAccount", "v1", true),
+    ("Secret", "v1", true),
+    ("ConfigMap", "v1", true),
+    ("ClusterRole", "rbac.authorization.k8s.io/v1", false),
+    ("ClusterRoleBinding", "rbac.authorization.k8s.io/v1", false),
+    ("Role", "rbac.authorization.k8s.io/v1", true),
+    ("RoleBinding", "rbac.authorization.k8s.io/v1", true),
+    ("Service", "v1", true),
+    ("PodDisruptionBudget", "policy/v1", true),
+    ("Deployment", "apps/v1", true),
+    ("StatefulSet", "apps/v1", true),
+    ("DaemonSet", "apps/v1", true),
+    ("FoundationDBCluster", "apps.foundationdb.org/v1beta2", true),
+    ("ServiceMonitor", "monitoring.coreos.com/v1", true),
+    ("PodMonitor", "monitoring.coreos.com/v1", true),
+];
+
+/// The object a file is named for (`<kind>-<name>.yaml`), when its kind is one of ours.
+fn named_object(region: &str, file: &str, contexts: &Contexts) -> Option<ObjectRef> {
+    let stem = file.strip_suffix(".yaml")?;
+    FILE_KINDS
+        .iter()
+        .filter_map(|(kind, api_version, namespaced)| {
+            let name = stem.strip_prefix(&format!("{}-", kind.to_ascii_lowercase()))?;
+            Some((kind, api_version, namespaced, name))
+        })
+        .max_by_key(|(kind, ..)| kind.len())
+        .map(|(kind, api_version, namespaced, name)| ObjectRef {
+            region: region.to_owned(),
+            context: contexts.before(region),
+            api_version: (*api_version).to_owned(),
+            kind: (*kind).to_owned(),
+            namespace: namespaced
+                .then(|| contexts.namespaces.get(region).cloned())
+                .flatten(),
+            name: name.to_owned(),
+        })
 }
 
 /// An object file of a region folder (`<region>/<kind>-<name>.yaml`, not the kustomization).
@@ -480,62 +643,76 @@ fn compare_objects(
     in_scope: &dyn Fn(&str) -> bool,
 ) -> Vec<ObjectChange> {
     // New objects whose file differs from the old one (identical files are unchanged objects,
-    // and are not parsed at all).
-    let mut new: BTreeMap<(String, String, String, Option<String>, String), &RenderedObject> =
-        BTreeMap::new();
+    // and are not parsed at all), except in a region that moves to another cluster: there
+    // everything is new.
+    let mut new: BTreeMap<Key, &RenderedObject> = BTreeMap::new();
+    let mut new_paths: BTreeMap<String, Key> = BTreeMap::new();
     let mut identical: BTreeSet<String> = BTreeSet::new();
     for bundle in rendered
         .regions
         .iter()
         .filter(|bundle| in_scope(&bundle.id))
     {
+        let moved = contexts.moved.contains(&bundle.id);
         for object in &bundle.objects {
             let path = format!("{}/{}", bundle.id, object.file_name());
-            if previous.files.get(&path).map(String::as_str) == texts.get(path.as_str()).copied() {
+            if !moved
+                && previous.files.get(&path).map(String::as_str)
+                    == texts.get(path.as_str()).copied()
+            {
                 identical.insert(path);
                 continue;
             }
-            let reference = ObjectRef::of(object, None);
-            let (region, group, kind, namespace, name) = reference.key();
-            new.insert(
-                (
-                    region.to_owned(),
-                    group.to_owned(),
-                    kind.to_owned(),
-                    namespace.map(str::to_owned),
-                    name.to_owned(),
-                ),
-                object,
-            );
+            let key = key_of(&ObjectRef::of(object, None));
+            new_paths.insert(path, key.clone());
+            new.insert(key, object);
         }
     }
 
     let mut changes = Vec::new();
-    let mut removed_fdb_namespaces: BTreeSet<(String, Option<String>)> = BTreeSet::new();
-    let mut removed = Vec::new();
-    for (path, contents) in &previous.files {
-        let Some((region, _)) = object_file(path) else {
+    let mut removed: BTreeMap<Key, ObjectRef> = BTreeMap::new();
+    let mut seen: BTreeSet<Key> = BTreeSet::new();
+    let unreadable = previous.unreadable.iter().map(|path| (path, None));
+    let readable = previous.files.iter().map(|(path, text)| (path, Some(text)));
+    for (path, contents) in readable.chain(unreadable) {
+        let Some((region, file)) = object_file(path) else {
             continue;
         };
-        if !in_scope(region) {
+        if !in_scope(region) || identical.contains(path) {
             continue;
         }
-        if identical.contains(path) {
-            continue;
-        }
-        let Some(old) = parse_object(contents, region) else {
+        let old = contents.and_then(|text| parse_object(text, region));
+        let Some(old) = old else {
+            // Not one object any more (edited, not text, missing): known by its file name.
+            if let Some(key) = new_paths
+                .get(path)
+                .filter(|_| !contexts.moved.contains(region))
+                && let Some(object) = new.remove(&key.clone())
+            {
+                seen.insert(key.clone());
+                let reason = classify::unreadable(&object.kind);
+                changes.push(ObjectChange {
+                    object: ObjectRef::of(object, contexts.of(region)),
+                    action: Action::Changed,
+                    class: reason.class,
+                    reasons: vec![reason],
+                    diff: String::new(),
+                });
+            } else if let Some(reference) = named_object(region, file, contexts) {
+                removed.entry(key_of(&reference)).or_insert(reference);
+            }
             continue;
         };
-        let reference = ObjectRef::of(&old, contexts.of(region));
-        let (r, g, k, n, m) = reference.key();
-        let key = (
-            r.to_owned(),
-            g.to_owned(),
-            k.to_owned(),
-            n.map(str::to_owned),
-            m.to_owned(),
-        );
-        match new.remove(&key) {
+        let reference = ObjectRef::of(&old, contexts.before(region));
+        let key = key_of(&reference);
+        // Two files holding one object: the first one counts.
+        if !seen.insert(key.clone()) {
+            continue;
+        }
+        match new
+            .remove(&key)
+            .filter(|_| !contexts.moved.contains(region))
+        {
             Some(object) => {
                 let deltas = fields::deltas(&old.value, &object.value);
                 if deltas.is_empty() {
@@ -551,14 +728,16 @@ fn compare_objects(
                 });
             }
             None => {
-                if old.kind == "FoundationDBCluster" {
-                    removed_fdb_namespaces.insert((old.region.clone(), old.namespace.clone()));
-                }
-                removed.push(reference);
+                removed.insert(key, reference);
             }
         }
     }
-    for reference in removed {
+    let removed_fdb_namespaces: BTreeSet<(String, Option<String>)> = removed
+        .values()
+        .filter(|reference| reference.kind == "FoundationDBCluster")
+        .map(|reference| (reference.region.clone(), reference.namespace.clone()))
+        .collect();
+    for reference in removed.into_values() {
         let holds_fdb = removed_fdb_namespaces
             .contains(&(reference.region.clone(), Some(reference.name.clone())));
         let reason = classify::whole(&reference.kind, Action::Removed, holds_fdb);
@@ -627,14 +806,29 @@ fn note_renames(changes: &mut [ObjectChange]) {
             changes[old].object.name.clone(),
             changes[new].object.name.clone(),
         );
-        changes[old].reasons.push(Reason::whole(
-            ChangeClass::Destructive,
-            &format!("renamed to {new_name}: the operator builds {new_name}'s processes from scratch on new, empty volumes, and {old_name}'s volumes and data are deleted with it"),
-        ));
-        changes[new].reasons.push(Reason::whole(
-            ChangeClass::Destructive,
-            &format!("replaces {old_name} in this region (a rename): new process groups on new, empty volumes, while the database still counts {old_name}'s processes, which have the same process group IDs"),
-        ));
+        let (old_why, new_why) = if old_name == new_name {
+            (
+                format!(
+                    "{old_name} moves to another Kubernetes cluster: the one in the old cluster keeps its data only as long as you keep it"
+                ),
+                "created anew in the region's new Kubernetes cluster: new process groups on new, empty volumes, while the database still counts the old cluster's processes, which have the same process group IDs".to_owned(),
+            )
+        } else {
+            (
+                format!(
+                    "renamed to {new_name}: the operator builds {new_name}'s processes from scratch on new, empty volumes, and {old_name}'s volumes and data are deleted with it"
+                ),
+                format!(
+                    "replaces {old_name} in this region (a rename): new process groups on new, empty volumes, while the database still counts {old_name}'s processes, which have the same process group IDs"
+                ),
+            )
+        };
+        changes[old]
+            .reasons
+            .push(Reason::whole(ChangeClass::Destructive, &old_why));
+        changes[new]
+            .reasons
+            .push(Reason::whole(ChangeClass::Destructive, &new_why));
         changes[new].class = ChangeClass::Destructive;
     }
 }
@@ -684,18 +878,14 @@ fn transitions(
     }
     let versions = fdb_versions(objects);
     if let Some((_, first)) = versions.first() {
-        let from = first
-            .before
-            .clone()
-            .unwrap_or_default()
-            .trim_matches('"')
-            .to_owned();
-        let to = first
-            .after
-            .clone()
-            .unwrap_or_default()
-            .trim_matches('"')
-            .to_owned();
+        let text = |value: &Option<Value>| {
+            value
+                .as_ref()
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (from, to) = (text(&first.before), text(&first.after));
         let mut regions: Vec<String> = versions
             .iter()
             .map(|(change, _)| change.object.region.clone())
@@ -758,34 +948,24 @@ fn pending_removals(
     objects: &[ObjectChange],
     in_scope: &dyn Fn(&str) -> bool,
 ) -> Vec<ObjectRef> {
-    let rendered_now: BTreeSet<_> = rendered
+    // Rendered again means: the same object, in the same cluster (a region that moved leaves
+    // its objects behind in the old one).
+    let rendered_now: BTreeSet<(Key, Option<String>)> = rendered
         .regions
         .iter()
-        .flat_map(|bundle| bundle.objects.iter())
-        .map(|object| {
-            let reference = ObjectRef::of(object, None);
-            let (r, g, k, n, m) = reference.key();
-            (
-                r.to_owned(),
-                g.to_owned(),
-                k.to_owned(),
-                n.map(str::to_owned),
-                m.to_owned(),
-            )
+        .flat_map(|bundle| {
+            bundle
+                .objects
+                .iter()
+                .map(move |object| (key_of(&ObjectRef::of(object, None)), bundle.context.clone()))
         })
         .collect();
     let mut out: Vec<ObjectRef> = previous
         .removed
         .iter()
         .filter(|reference| {
-            let (r, g, k, n, m) = reference.key();
-            !rendered_now.contains(&(
-                r.to_owned(),
-                g.to_owned(),
-                k.to_owned(),
-                n.map(str::to_owned),
-                m.to_owned(),
-            )) || !in_scope(r)
+            !rendered_now.contains(&(key_of(reference), reference.context.clone()))
+                || !in_scope(&reference.region)
         })
         .cloned()
         .collect();

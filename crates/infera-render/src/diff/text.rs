@@ -63,6 +63,26 @@ pub(super) fn short(value: &Value) -> String {
     format!("{cut}…")
 }
 
+/// Two values in one line each; when both are cut to the same text, each is shown from where
+/// they start to differ (the YAML hunk below has them whole).
+fn short_pair(before: &Value, after: &Value) -> (String, String) {
+    let (a, b) = (short(before), short(after));
+    if a != b {
+        return (a, b);
+    }
+    let (a, b) = (before.to_string(), after.to_string());
+    let common = a
+        .char_indices()
+        .zip(b.chars())
+        .find(|((_, x), y)| x != y)
+        .map_or(0, |((index, _), _)| index);
+    let tail = |text: &str| {
+        let rest: String = text[common..].chars().take(SHORT_VALUE - 2).collect();
+        format!("…{rest}…")
+    };
+    (tail(&a), tail(&b))
+}
+
 /// A copy of a Secret with every value of `data` and `stringData` hidden.
 fn hide_secret_values(object: &RenderedObject) -> Value {
     let mut value = object.value.clone();
@@ -206,8 +226,11 @@ fn object(out: &mut String, change: &ObjectChange, style: Style) {
             String::new()
         } else {
             match (&reason.before, &reason.after) {
-                (Some(before), Some(after)) => format!("{}: {before} → {after}: ", reason.path),
-                (None, Some(after)) => format!("{}: added {after}: ", reason.path),
+                (Some(before), Some(after)) => {
+                    let (before, after) = short_pair(before, after);
+                    format!("{}: {before} → {after}: ", reason.path)
+                }
+                (None, Some(after)) => format!("{}: added {}: ", reason.path, short(after)),
                 (Some(_), None) => format!("{}: removed: ", reason.path),
                 (None, None) => format!("{}: ", reason.path),
             }
@@ -230,11 +253,7 @@ pub(super) fn report(changes: &Changes, style: Style) -> String {
         return out;
     }
     for transition in &changes.transitions {
-        let what = match transition {
-            Transition::Bootstrap { what, .. }
-            | Transition::FdbVersion { what, .. }
-            | Transition::OperatorVersion { what, .. } => what,
-        };
+        let what = transition.what();
         let _ = writeln!(out, "{} {what}", style.paint("1", "*"));
     }
     if !changes.transitions.is_empty() {

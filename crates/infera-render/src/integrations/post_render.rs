@@ -27,7 +27,7 @@ use crate::render::inferadb::{
 };
 use crate::render::pod::{INFERADB_UID, mount};
 use crate::render::tailscale::deployment_init_containers;
-use crate::render::{RegionCtx, RenderOptions, render_plan};
+use crate::render::{RegionCtx, RenderOptions, meta, render_plan};
 use infera_spec::MultiRegionSpec;
 use serde_json::{Value, json};
 
@@ -426,14 +426,10 @@ pub fn post_render_plan(
             appended.push(format!("{}/{}", object.kind, object.name));
             let mut value = object.value.clone();
             // Helm deletes what an upgrade no longer renders, and everything on uninstall; a
-            // FoundationDBCluster's volumes go with it, so Helm must leave it alone.
-            if object.kind == FOUNDATIONDB_CLUSTER.kind
-                && let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut)
+            // FoundationDBCluster's volumes go with it, and every cluster with a CRD.
+            if object.kind == FOUNDATIONDB_CLUSTER.kind || object.kind == "CustomResourceDefinition"
             {
-                let annotations = metadata.entry("annotations").or_insert_with(|| json!({}));
-                if let Some(annotations) = annotations.as_object_mut() {
-                    annotations.insert(HELM_KEEP.0.to_owned(), json!(HELM_KEEP.1));
-                }
+                meta::annotate(&mut value, [HELM_KEEP]);
             }
             documents.push(value);
         }

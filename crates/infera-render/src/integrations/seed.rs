@@ -94,7 +94,7 @@ pub fn seed_from_cluster(text: &str) -> Result<ClusterSeed, String> {
         (generation, reconciled) => {
             let shown = |value: Option<i64>| value.map_or("absent".to_owned(), |v| v.to_string());
             return Err(format!(
-                "FoundationDBCluster {name} is not reconciled yet (status.generations.reconciled is {}, metadata.generation is {}): wait until the operator has reconciled it (APPLY.md's `kubectl wait` step), then read it again",
+                "FoundationDBCluster {name} is not reconciled yet (status.generations.reconciled is {}, metadata.generation is {}): wait until the operator has reconciled it (APPLY.md's wait step), then read it again; if it cannot finish (a region is down), pass its connection string yourself: --seed-connection-string \"$(kubectl get foundationdbcluster {name} -o jsonpath='{{.status.connectionString}}')\"",
                 shown(reconciled),
                 shown(generation)
             ));

@@ -9,7 +9,6 @@ use super::object::{CustomKind, RenderedObject};
 use super::pod::FDB_UID;
 use super::rbac::{role_ref, service_account};
 use super::{RegionCtx, labels, meta, tailscale};
-use crate::names::annotations::PRUNE_PROTECTION;
 use crate::names::tailscale::Workload;
 use crate::names::{FDB_APP, fdb_pods_account};
 use crate::plan::{Bootstrap, DatacenterId, DatacenterKind, DatacenterPlan, Plan};
@@ -426,12 +425,7 @@ fn cluster(
         api_version: FOUNDATIONDB_CLUSTER.api_version,
         kind: FOUNDATIONDB_CLUSTER.kind,
         metadata: ObjectMeta {
-            annotations: Some(
-                PRUNE_PROTECTION
-                    .iter()
-                    .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
-                    .collect(),
-            ),
+            annotations: Some(meta::prune_protection()),
             ..meta::namespaced(ctx, &datacenter.resource_name, FDB_APP, "database")
         },
         spec: FoundationDbClusterSpec {

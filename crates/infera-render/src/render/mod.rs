@@ -9,7 +9,7 @@ mod crds;
 pub(crate) mod fdb_cluster;
 pub(crate) mod inferadb;
 pub(crate) mod labels;
-mod meta;
+pub(crate) mod meta;
 mod monitoring;
 mod namespace;
 mod object;
@@ -27,6 +27,7 @@ pub use object::RenderedObject;
 pub(crate) use yaml::{to_yaml as yaml_document, value_to_yaml as yaml_text};
 
 use crate::diagnostics::Diagnostics;
+use crate::names::annotations::PRUNE_PROTECTION;
 use crate::plan::{Bootstrap, Plan, PlanOptions, RegionPlan, plan};
 use infera_spec::MultiRegionSpec;
 use serde::Serialize;
@@ -240,7 +241,11 @@ pub fn render_plan(plan: Plan, options: &RenderOptions) -> Rendered {
             let ctx = RegionCtx::new(&plan, region);
             let mut objects = namespace::objects(&ctx);
             if region.runs_operator() {
-                objects.extend(options.crds.objects().iter().cloned());
+                // Deleting a CRD deletes every object of its kind: protected from pruning.
+                objects.extend(options.crds.objects().iter().cloned().map(|mut crd| {
+                    meta::annotate(&mut crd.value, PRUNE_PROTECTION);
+                    crd
+                }));
                 objects.extend(operator::objects(&ctx));
                 objects.extend(fdb_cluster::objects(&ctx));
             }

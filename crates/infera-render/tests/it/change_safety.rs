@@ -200,6 +200,45 @@ fn every_foundationdb_cluster_is_protected_from_pruning() {
             );
         }
     }
+    // The namespace that holds them, and the CRDs given with --crds-dir: pruning either would
+    // delete the clusters with it.
+    for (label, rendered) in renders() {
+        for object in rendered
+            .regions
+            .iter()
+            .flat_map(|bundle| &bundle.objects)
+            .filter(|object| object.kind == "Namespace")
+        {
+            for (key, value) in PRUNE_PROTECTION {
+                assert_eq!(
+                    object.value["metadata"]["annotations"][key], value,
+                    "{label}"
+                );
+            }
+        }
+    }
+    let mut crds = infera_render::CrdSet::default();
+    crds.add_yaml("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: foundationdbclusters.apps.foundationdb.org\nspec: {}\n")
+        .expect("a CRD");
+    let (_, spec) = examples()
+        .into_iter()
+        .find(|(name, _)| name == "two-region.yaml")
+        .expect("two-region");
+    let options = RenderOptions {
+        crds,
+        ..RenderOptions::default()
+    };
+    let with_crds = render_with(&spec, &PlanOptions::default(), &options).expect("renders");
+    let crd = with_crds
+        .regions
+        .iter()
+        .flat_map(|bundle| &bundle.objects)
+        .find(|object| object.kind == "CustomResourceDefinition")
+        .expect("the CRD is rendered");
+    for (key, value) in PRUNE_PROTECTION {
+        assert_eq!(crd.value["metadata"]["annotations"][key], value);
+    }
+
     // Post-rendered: Helm keeps them too.
     let (_, spec) = examples()
         .into_iter()
@@ -219,4 +258,31 @@ fn every_foundationdb_cluster_is_protected_from_pruning() {
             assert_eq!(cluster["metadata"]["annotations"][key], value);
         }
     }
+}
+
+#[test]
+fn two_files_of_one_object_are_one_change() {
+    let (_, spec) = examples()
+        .into_iter()
+        .find(|(name, _)| name == "two-region.yaml")
+        .expect("two-region");
+    let before = render(&spec, Some(TEST_SEED));
+    let mut previous = folder(&before);
+    let engine = previous.files["us-west-1/deployment-inferadb-engine.yaml"].clone();
+    previous
+        .files
+        .insert("us-west-1/deployment-engine-copy.yaml".to_owned(), engine);
+    let mut without = spec.clone();
+    without.engine.enabled = false;
+    let mut after = render(&without, Some(TEST_SEED));
+    let found = compare(&previous, &mut after, None);
+    let engines: Vec<_> = found
+        .newly_removed()
+        .filter(|change| {
+            change.object.name == "inferadb-engine" && change.object.kind == "Deployment"
+        })
+        .map(|change| change.object.region.as_str())
+        .collect();
+    assert_eq!(engines, ["us-west-1", "eu-central-1"]);
+    assert_eq!(found.removed.len(), found.newly_removed().count());
 }
