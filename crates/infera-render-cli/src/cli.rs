@@ -38,6 +38,9 @@ pub enum Command {
     Outputs(SpecArgs),
     /// Print the JSON Schema of the spec.
     Schema,
+    /// Turn the Terraform module's `module "..." { ... }` block into a spec (canonical envelope
+    /// form, on stdout or `-o FILE`), validated, its problems at their HCL positions.
+    ImportTerraform(ImportArgs),
     /// KRM function (kustomize `exec`/container functions, kpt): a ResourceList on stdin, a
     /// ResourceList on stdout. The spec is the functionConfig; the annotation infera.dev/region
     /// picks one region.
@@ -200,4 +203,32 @@ impl SpecArgs {
             allow_plaintext_secrets: self.allow_plaintext_secrets,
         }
     }
+}
+
+/// `import-terraform`'s arguments.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The Terraform files (`main.tf`, and the ones with its `variable` blocks).
+    #[arg(required = true, value_name = "FILE.tf")]
+    pub files: Vec<PathBuf>,
+
+    /// A `.tfvars` file; later ones override earlier ones, as in Terraform.
+    #[arg(long, value_name = "FILE.tfvars")]
+    pub var_file: Vec<PathBuf>,
+
+    /// A variable's value (a string), overriding every file.
+    #[arg(long, value_name = "NAME=VALUE")]
+    pub var: Vec<String>,
+
+    /// The module block to import, when several call the module (`module "NAME"`).
+    #[arg(long, value_name = "NAME")]
+    pub module: Option<String>,
+
+    /// Write the spec to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also write the cutover steps from Terraform (MIGRATION.md) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub migration_guide: Option<PathBuf>,
 }

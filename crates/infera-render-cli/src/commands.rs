@@ -26,6 +26,7 @@ pub fn run(command: Command) -> Exit {
             })
         }
         Command::Schema => write(&infera_spec::json_schema_text()),
+        Command::ImportTerraform(args) => import_terraform(&args),
         Command::Krm => Ok(crate::integrations::krm()),
         Command::PostRender(args) => Ok(crate::integrations::post_render(&args)),
     };
@@ -444,5 +445,42 @@ fn render(args: &RenderArgs) -> Result<Exit, Exit> {
             ));
             Err(Exit::Interrupted)
         }
+    }
+}
+
+/// `import-terraform`: the spec on stdout, or in `-o FILE`.
+fn import_terraform(args: &crate::cli::ImportArgs) -> Result<Exit, Exit> {
+    let imported = crate::import_terraform::import(&crate::import_terraform::Import {
+        files: args.files.clone(),
+        var_files: args.var_file.clone(),
+        vars: args.var.clone(),
+        module: args.module.clone(),
+    })?;
+    if let Some(path) = &args.migration_guide {
+        let spec_path = args
+            .output
+            .as_ref()
+            .map_or_else(|| "spec.yaml".to_owned(), |path| path.display().to_string());
+        let text = crate::import_terraform::guide(&imported.module, &spec_path, &imported.plan);
+        std::fs::write(path, text).map_err(|error| {
+            report::problem(&format!("cannot write {}: {error}", path.display()));
+            Exit::Io
+        })?;
+    }
+    match &args.output {
+        None => write(&imported.spec),
+        Some(path) => std::fs::write(path, &imported.spec)
+            .map(|()| {
+                report::note(&format!(
+                    "wrote {} from module.{}",
+                    path.display(),
+                    imported.module
+                ));
+                Exit::Ok
+            })
+            .map_err(|error| {
+                report::problem(&format!("cannot write {}: {error}", path.display()));
+                Exit::Io
+            }),
     }
 }

@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod import_terraform;
 mod input;
 mod integrations;
 mod interrupt;

@@ -67,5 +67,5 @@ pub use integrations::seed::{ClusterSeed, MAX_CLUSTER_JSON_BYTES, seed_from_clus
 pub use render::outputs;
 pub use render::{
     CRD_PLURALS, CrdSet, Error, OutputFile, RegionBundle, RenderOptions, Rendered, RenderedObject,
-    crd_url, render, render_plan, render_with,
+    crd_url, render, render_plan, render_with, required_secrets,
 };

@@ -10,6 +10,7 @@ mod cli;
 mod common;
 mod diff;
 mod examples;
+mod import_terraform;
 mod integrations;
 mod interrupted;
 mod output_safety;

@@ -315,6 +315,21 @@ enum Source {
     },
 }
 
+/// Every Secret the user creates for `plan`, once each (name, key, what it holds), in region
+/// order: what APPLY.md's "Before you start" lists.
+#[must_use]
+pub fn required_secrets(plan: &Plan) -> Vec<(String, String, String)> {
+    let mut out: Vec<(String, String, String)> = Vec::new();
+    for region in &plan.regions {
+        for secret in prerequisites_of(plan, region) {
+            if !out.iter().any(|(name, ..)| *name == secret.name) {
+                out.push((secret.name, secret.key, secret.what));
+            }
+        }
+    }
+    out
+}
+
 /// The Secrets region `region` needs (never rendered: they are referenced).
 fn prerequisites_of(plan: &Plan, region: &RegionPlan) -> Vec<Prerequisite> {
     let hosts_fdb = !region.datacenters.is_empty();

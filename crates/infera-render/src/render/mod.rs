@@ -22,6 +22,7 @@ mod tailnet_policy;
 pub(crate) mod tailscale;
 mod yaml;
 
+pub use apply_guide::required_secrets;
 pub use crds::{CRD_PLURALS, CrdSet, crd_url};
 pub use object::RenderedObject;
 pub(crate) use yaml::{to_yaml as yaml_document, value_to_yaml as yaml_text};

@@ -1,0 +1,5 @@
+# expect: not valid HCL
+module "inferadb" {
+  source = "./modules/multi-region"
+  regions = [
+}
