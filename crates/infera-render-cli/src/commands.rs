@@ -456,19 +456,8 @@ fn import_terraform(args: &crate::cli::ImportArgs) -> Result<Exit, Exit> {
         vars: args.var.clone(),
         module: args.module.clone(),
     })?;
-    if let Some(path) = &args.migration_guide {
-        let spec_path = args
-            .output
-            .as_ref()
-            .map_or_else(|| "spec.yaml".to_owned(), |path| path.display().to_string());
-        let text = crate::import_terraform::guide(&imported.module, &spec_path, &imported.plan);
-        std::fs::write(path, text).map_err(|error| {
-            report::problem(&format!("cannot write {}: {error}", path.display()));
-            Exit::Io
-        })?;
-    }
-    match &args.output {
-        None => write(&imported.spec),
+    let written = match &args.output {
+        None => write(&imported.spec)?,
         Some(path) => std::fs::write(path, &imported.spec)
             .map(|()| {
                 report::note(&format!(
@@ -481,6 +470,29 @@ fn import_terraform(args: &crate::cli::ImportArgs) -> Result<Exit, Exit> {
             .map_err(|error| {
                 report::problem(&format!("cannot write {}: {error}", path.display()));
                 Exit::Io
-            }),
+            })?,
+    };
+    if let Some(path) = &args.migration_guide {
+        let spec_path = args
+            .output
+            .as_ref()
+            .map_or_else(|| "spec.yaml".to_owned(), |path| path.display().to_string());
+        if args.output.is_none() {
+            report::note(&format!(
+                "{} calls the spec spec.yaml: save the output there, or pass -o",
+                path.display()
+            ));
+        }
+        let text = crate::import_terraform::guide(
+            &imported.module,
+            &spec_path,
+            &imported.plan,
+            imported.key_in_state,
+        );
+        std::fs::write(path, text).map_err(|error| {
+            report::problem(&format!("cannot write {}: {error}", path.display()));
+            Exit::Io
+        })?;
     }
+    Ok(written)
 }

@@ -53,7 +53,7 @@ pub struct Problem {
     pub message: String,
 }
 
-/// What a variable holds, and where its value came from (for messages).
+/// What a variable holds.
 #[derive(Clone, Debug)]
 pub struct Variable {
     /// The value.
@@ -88,6 +88,11 @@ impl<'a> Evaluator<'a> {
 
     fn position(&self, span: Option<std::ops::Range<usize>>) -> Position {
         Position::at(self.file, self.text, span.map_or(0, |span| span.start))
+    }
+
+    /// Records a problem at `span`.
+    pub fn problem_at(&mut self, path: &str, span: Option<std::ops::Range<usize>>, message: &str) {
+        self.problem(path, span, message.to_owned());
     }
 
     fn problem(&mut self, path: &str, span: Option<std::ops::Range<usize>>, message: String) {
@@ -197,14 +202,26 @@ impl<'a> Evaluator<'a> {
     fn template(&mut self, path: &str, template: &Template) -> Option<Value> {
         let mut out = String::new();
         let mut ok = true;
+        // Diagnostics point at the string, not at its last interpolation.
+        let at = self.positions.get(path).cloned();
+        let mut strip_next = false;
         for element in template.iter() {
             match element {
-                Element::Literal(text) => out.push_str(text.value()),
+                Element::Literal(text) => {
+                    let text = text.value();
+                    out.push_str(if strip_next { text.trim_start() } else { text });
+                    strip_next = false;
+                }
                 Element::Interpolation(interpolation) => {
+                    // `${~ ... ~}` strips the whitespace before and after it.
+                    if interpolation.strip.strip_start() {
+                        out.truncate(out.trim_end().len());
+                    }
+                    strip_next = interpolation.strip.strip_end();
                     match self.eval(path, &interpolation.expr) {
                         Some(Value::String(text)) => out.push_str(&text),
                         Some(value @ (Value::Number(_) | Value::Bool(_))) => {
-                            out.push_str(&value.to_string())
+                            out.push_str(&value.to_string());
                         }
                         Some(_) => {
                             self.problem(path, interpolation.expr.span(), "only strings, numbers and booleans can be interpolated into a string".to_owned());
@@ -213,11 +230,14 @@ impl<'a> Evaluator<'a> {
                         None => ok = false,
                     }
                 }
-                Element::Directive(_) => {
-                    self.problem(path, None, "a template directive (%{ if } or %{ for }) is not evaluated; write the string it makes".to_owned());
+                Element::Directive(directive) => {
+                    self.problem(path, directive.span(), "a template directive (%{ if } or %{ for }) is not evaluated; write the string it makes".to_owned());
                     ok = false;
                 }
             }
+        }
+        if let Some(at) = at {
+            self.positions.insert(path.to_owned(), at);
         }
         ok.then_some(Value::String(out))
     }
@@ -275,12 +295,18 @@ impl<'a> Evaluator<'a> {
                         .as_u64()
                         .and_then(|i| value.get(usize::try_from(i).ok()?).cloned()),
                     Expression::String(key) => value.get(key.value().as_str()).cloned(),
-                    _ => None,
+                    _ => {
+                        self.problem(path, span, "a computed index is not evaluated; write the element's position or key".to_owned());
+                        return None;
+                    }
                 },
                 TraversalOperator::LegacyIndex(index) => {
                     value.get(usize::try_from(*index.value()).ok()?).cloned()
                 }
-                _ => None,
+                TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
+                    self.problem(path, span, "a splat (`[*]`) is not evaluated; write the list it makes".to_owned());
+                    return None;
+                }
             }
             .or_else(|| {
                 self.problem(path, span.clone(), format!("{what} has no such element"));

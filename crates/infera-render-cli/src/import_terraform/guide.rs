@@ -24,18 +24,31 @@ fn fence(out: &mut String, lines: &[String]) {
     out.push_str("```\n\n");
 }
 
-/// The guide for module `module`, whose spec is now `spec_path` and plans to `plan`.
-pub fn guide(module: &str, spec_path: &str, plan: &Plan) -> String {
+/// The guide for module `module`, whose spec is now `spec_path` and plans to `plan`;
+/// `key_in_state` when the module was given a Tailscale auth key (it is then in Terraform's state).
+pub fn guide(module: &str, spec_path: &str, plan: &Plan, key_in_state: bool) -> String {
     let cluster = &plan.cluster_name;
     let namespaces: BTreeSet<&str> = plan
         .regions
         .iter()
         .map(|region| region.namespace.as_str())
         .collect();
+    // The module's Secret holding the key, unless infera-render's spec uses it too (the shared
+    // key, `credentials: shared_key`).
+    let needed: Vec<String> = infera_render::required_secrets(plan)
+        .into_iter()
+        .map(|(name, ..)| name)
+        .collect();
     let tailscale_secret = plan
         .tailscale
         .as_ref()
-        .map(|tailscale| tailscale.secret_name.clone());
+        .map(|tailscale| tailscale.secret_name.clone())
+        .filter(|name| !needed.contains(name));
+    let clusters: Vec<String> = plan
+        .datacenters
+        .iter()
+        .map(|datacenter| format!("`{}`", datacenter.resource_name))
+        .collect();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -70,12 +83,15 @@ pub fn guide(module: &str, spec_path: &str, plan: &Plan) -> String {
     out.push_str("` does the same.\n\n");
 
     out.push_str("## 2. Stop the module's operator\n\n");
-    out.push_str("The module's operator release watches every namespace, so it would also reconcile infera-render's `FoundationDBCluster` objects: two operators on one object. Scale it to zero first (its release namespace holds nothing else):\n\n");
+    // The chart labels its Deployment with the release (OP@v1.45.0:charts/fdb-operator/
+    // templates/_helpers.tpl:46-49); the module's release is `fdb-operator`
+    // (inferadb/terraform modules/fdb-operator/variables.tf).
+    out.push_str("The module's operator release (`fdb-operator`) watches every namespace, so it would also reconcile infera-render's `FoundationDBCluster` objects: two operators on one object. Scale it to zero first:\n\n");
     fence(
         &mut out,
         &namespaces
             .iter()
-            .map(|namespace| format!("kubectl --context \"$TF_CONTEXT\" -n {namespace}-system scale deployment --all --replicas=0"))
+            .map(|namespace| format!("kubectl --context \"$TF_CONTEXT\" -n {namespace}-system scale deployment -l app.kubernetes.io/instance=fdb-operator --replicas=0"))
             .collect::<Vec<_>>(),
     );
 
@@ -89,15 +105,17 @@ pub fn guide(module: &str, spec_path: &str, plan: &Plan) -> String {
     );
     let _ = writeln!(
         out,
-        "infera-render's database is a new one: its `FoundationDBCluster` objects are named `{cluster}-<region>` with their own datacenters, where the module's was `{cluster}` in every namespace, each bootstrapping its own database. Nothing moves the module's data: if it holds data you need, copy it with FoundationDB's backup and restore (`fdbbackup` and `fdbrestore`, with backup agents running) before step 5, and keep the module's cluster until you have checked the copy.\n"
+        "infera-render's database is a new one: its `FoundationDBCluster` objects are {}, with their own datacenters, where the module's was `{cluster}` in every namespace, each bootstrapping its own database. Nothing moves the module's data: if it holds data you need, copy it with FoundationDB's backup and restore (`fdbbackup` and `fdbrestore`, with backup agents running) before step 4, and keep the module's cluster until you have checked the copy.\n",
+        clusters.join(", ")
     );
 
     out.push_str("## 4. Apply, taking the objects over once\n\n");
-    out.push_str("The module's Deployment `inferadb-engine` has the name infera-render's has but another label selector, which Kubernetes does not let an apply change; it ran on in-memory storage (the module's environment variable names were not the engine's), so delete it. Then apply with `--force-conflicts` once, so the server-side apply takes the Services over from Terraform's field manager, and follow `out/APPLY.md` from there (its commands without `--force-conflicts`):\n\n");
-    let mut lines: Vec<String> = namespaces
-        .iter()
-        .map(|namespace| format!("kubectl --context \"$TF_CONTEXT\" -n {namespace} delete deployment inferadb-engine --ignore-not-found"))
-        .collect();
+    out.push_str("The module's Deployment `inferadb-engine` and its Services `inferadb-engine` and `inferadb-engine-headless` have the names infera-render's have, but another label selector (which an apply cannot change on a Deployment) and ports Terraform's field manager keeps owning after a forced apply. The module's engine never served FoundationDB (its environment variable names were not the engine's, and its ServiceAccount was never created), so delete the three. Then apply with `--force-conflicts` once, for what else Terraform's field manager still owns, and follow `out/APPLY.md` from there (its commands without `--force-conflicts`). Where a region uses `$TF_CONTEXT` and the module's namespace, infera-render's operator there also reconciles the module's `FoundationDBCluster` (and moves it to its own operator version) until step 5: have its data copied first.\n\n");
+    let mut lines: Vec<String> = Vec::new();
+    for namespace in &namespaces {
+        lines.push(format!("kubectl --context \"$TF_CONTEXT\" -n {namespace} delete deployment inferadb-engine --ignore-not-found"));
+        lines.push(format!("kubectl --context \"$TF_CONTEXT\" -n {namespace} delete service inferadb-engine inferadb-engine-headless --ignore-not-found"));
+    }
     for region in &plan.regions {
         lines.push(format!(
             "kubectl{} apply --server-side --force-conflicts -k out/{}/",
@@ -116,8 +134,12 @@ pub fn guide(module: &str, spec_path: &str, plan: &Plan) -> String {
     for namespace in &namespaces {
         let at = format!("kubectl --context \"$TF_CONTEXT\" -n {namespace}");
         lines.push(format!("{at} delete foundationdbcluster {cluster}"));
-        lines.push(format!("{at} delete secret {cluster}-cluster-file"));
-        lines.push(format!("{at} delete configmap {cluster}-config"));
+        lines.push(format!(
+            "{at} delete secret {cluster}-cluster-file --ignore-not-found"
+        ));
+        lines.push(format!(
+            "{at} delete configmap {cluster}-config --ignore-not-found"
+        ));
         if plan.monitoring.monitors {
             lines.push(format!(
                 "{at} delete servicemonitor {cluster}-fdb --ignore-not-found"
@@ -128,9 +150,14 @@ pub fn guide(module: &str, spec_path: &str, plan: &Plan) -> String {
         }
     }
     for namespace in &namespaces {
+        let system = format!("{namespace}-system");
+        if plan.monitoring.monitors {
+            lines.push(format!("kubectl --context \"$TF_CONTEXT\" -n {system} delete servicemonitor fdb-operator-metrics --ignore-not-found"));
+        }
         lines.push(format!(
-            "helm --kube-context \"$TF_CONTEXT\" -n {namespace}-system uninstall fdb-operator"
+            "helm --kube-context \"$TF_CONTEXT\" -n {system} uninstall fdb-operator"
         ));
+        lines.push(format!("kubectl --context \"$TF_CONTEXT\" delete namespace {system}   # the module created it for the operator"));
     }
     fence(&mut out, &lines);
     // The chart keeps its CRDs in crds/ (OP@v1.45.0:charts/fdb-operator/crds/, the same at
@@ -138,7 +165,11 @@ pub fn guide(module: &str, spec_path: &str, plan: &Plan) -> String {
     out.push_str("`helm uninstall` leaves the CRDs in place (the chart keeps them in `crds/`, which Helm never deletes); infera-render's operators use them.\n\n");
 
     out.push_str("## 6. Rotate the Tailscale key\n\n");
-    out.push_str("The module passed `tailscale.auth_key` to a Terraform resource, so the key is in Terraform's state, in plain text, and in every copy of it. Revoke it in the Tailscale admin console (Settings, Keys), and create the keys `out/APPLY.md` lists (\"Before you start\") as Secrets; none of them is ever in the spec or the output.\n\n");
+    if key_in_state {
+        out.push_str("The module passed `tailscale.auth_key` to a Terraform resource, so the key is in Terraform's state, in plain text, and in every copy of it. Revoke it in the Tailscale admin console (Settings, Keys), and create the keys `out/APPLY.md` lists (\"Before you start\") as Secrets; none of them is ever in the spec or the output.\n\n");
+    } else {
+        out.push_str("The module was given no `tailscale.auth_key`, so no key is in Terraform's state; create the keys `out/APPLY.md` lists (\"Before you start\") as Secrets.\n\n");
+    }
 
     out.push_str("## 7. Check\n\n");
     fence(

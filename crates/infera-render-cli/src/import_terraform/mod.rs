@@ -45,12 +45,23 @@ pub struct Imported {
     pub module: String,
     /// The spec's plan.
     pub plan: infera_render::Plan,
+    /// Whether the module was given a Tailscale auth key (so it is in Terraform's state).
+    pub key_in_state: bool,
 }
 
 fn read(path: &PathBuf, problems: &mut Vec<String>) -> Option<Source> {
     let name = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let text = match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(error) => {
+                let offset = error.utf8_error().valid_up_to();
+                let valid = String::from_utf8_lossy(&error.as_bytes()[..offset]).into_owned();
+                let at = Position::at(&name, &valid, offset);
+                problems.push(format!("{at}: not valid HCL: the file is not UTF-8 text"));
+                return None;
+            }
+        },
         Err(error) => {
             problems.push(format!("cannot read {name}: {error}"));
             return None;
@@ -100,8 +111,10 @@ pub fn import(options: &Import) -> Result<Imported, Exit> {
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         })
     }) {
+        let name = var.split_once('=').map_or(var.as_str(), |(name, _)| name);
+        let shown: String = name.chars().take(40).collect();
         report::problem(&format!(
-            "--var {var}: write NAME=VALUE, NAME being the variable's name"
+            "--var `{shown}`: write NAME=VALUE, NAME being a variable's name (the value is not shown)"
         ));
         return Err(Exit::Usage);
     }
@@ -234,10 +247,14 @@ pub fn import(options: &Import) -> Result<Imported, Exit> {
             (&a.at.file, a.at.line, a.at.column).cmp(&(&b.at.file, b.at.line, b.at.column))
         });
         for problem in &problems {
-            eprintln!(
-                "error: module.{module}.{}: {}\n  --> {}",
-                problem.path, problem.message, problem.at
-            );
+            // Variables are the configuration's, not the module block's.
+            let label = if problem.path.starts_with("var.") || problem.path.starts_with("variable.")
+            {
+                problem.path.clone()
+            } else {
+                format!("module.{module}.{}", problem.path)
+            };
+            eprintln!("error: {label}: {}\n  --> {}", problem.message, problem.at);
         }
         eprintln!(
             "infera-render: {}: cannot import module.{module} ({} error(s))",
@@ -247,6 +264,7 @@ pub fn import(options: &Import) -> Result<Imported, Exit> {
         return Err(Exit::Invalid);
     }
     let positions = evaluator.positions;
+    normalize(&mut spec, &mut notes);
     notes.extend(differences(&spec));
     let envelope = json!({
         "apiVersion": "infera.dev/v1alpha1",
@@ -293,9 +311,13 @@ pub fn import(options: &Import) -> Result<Imported, Exit> {
     Ok(Imported {
         spec: format!("{header}{body}"),
         module,
+        key_in_state: notes.iter().any(|note| note == AUTH_KEY_NOTE),
         plan,
     })
 }
+
+/// The note on a `tailscale.auth_key` the import left out (`MIGRATION.md` then says to rotate it).
+pub const AUTH_KEY_NOTE: &str = "tailscale.auth_key was not copied: a key never belongs in a spec (the module kept it in Terraform state, in plain text: rotate it). The spec references Secrets named after secret_name instead, one key per workload; create them as listed below. To keep the module's one shared key while you make those, set tailscale.credentials: shared_key (README, \"The network\").";
 
 /// `tailscale = { ... }` with `auth_key` never copied: the spec references the Secret instead.
 fn tailscale(
@@ -304,7 +326,15 @@ fn tailscale(
     notes: &mut Vec<String>,
 ) -> Option<Value> {
     let hcl_edit::expr::Expression::Object(object) = expr else {
-        return evaluator.eval("tailscale", expr);
+        // A variable or a parenthesized object: whatever made it, the key stays out.
+        let mut value = evaluator.eval("tailscale", expr)?;
+        if let Some(key) = value.get_mut("auth_key")
+            && key.as_str().is_some_and(|text| !text.is_empty())
+        {
+            *key = Value::String(String::new());
+            notes.push(AUTH_KEY_NOTE.to_owned());
+        }
+        return Some(value);
     };
     let mut out = Map::new();
     let mut ok = true;
@@ -314,15 +344,20 @@ fn tailscale(
             hcl_edit::expr::ObjectKey::Expression(hcl_edit::expr::Expression::String(text)) => {
                 text.value().clone()
             }
-            hcl_edit::expr::ObjectKey::Expression(_) => {
-                ok &= evaluator.eval("tailscale", expr).is_some();
+            hcl_edit::expr::ObjectKey::Expression(other) => {
+                evaluator.problem_at(
+                    "tailscale",
+                    other.span(),
+                    "an object key must be a name or a quoted string, not an expression: write the key itself",
+                );
+                ok = false;
                 continue;
             }
         };
         if name == "auth_key" {
             let empty = matches!(value.expr(), hcl_edit::expr::Expression::String(text) if text.value().is_empty());
             if !empty {
-                notes.push("tailscale.auth_key was not copied: a key never belongs in a spec (the module kept it in Terraform state, in plain text: rotate it). The spec references Secrets named after secret_name instead, one key per workload; create them as listed below. To keep the module's one shared key while you make those, set tailscale.credentials: shared_key (README, \"The network\").".to_owned());
+                notes.push(AUTH_KEY_NOTE.to_owned());
             }
             out.insert(name, Value::String(String::new()));
             continue;
@@ -337,19 +372,61 @@ fn tailscale(
     ok.then_some(Value::Object(out))
 }
 
+/// The module's own conventions, read as the module read them (its variables.tf): `""` for an
+/// unset optional string, `is_primary` false when left out; and what must not reach a spec: a
+/// Kubernetes token (credentials stay in the kubeconfig), the module's `annotations` input
+/// (infera-render has none).
+fn normalize(spec: &mut Map<String, Value>, notes: &mut Vec<String>) {
+    let mut token = false;
+    if let Some(regions) = spec.get_mut("regions").and_then(Value::as_array_mut) {
+        for region in regions.iter_mut().filter_map(Value::as_object_mut) {
+            for key in ["fdb_version", "storage_class"] {
+                if region.get(key) == Some(&Value::String(String::new())) {
+                    region.remove(key);
+                }
+            }
+            region.entry("is_primary").or_insert(Value::Bool(false));
+            if let Some(kubernetes) = region.get_mut("kubernetes").and_then(Value::as_object_mut) {
+                token |= kubernetes.remove("token").is_some();
+                for key in ["config_path", "host", "cluster_ca"] {
+                    if kubernetes.get(key) == Some(&Value::String(String::new())) {
+                        kubernetes.remove(key);
+                    }
+                }
+            }
+        }
+    }
+    if token {
+        notes.push("regions[].kubernetes.token was not copied: a credential never belongs in a spec; keep it in the kubeconfig the context names.".to_owned());
+    }
+    if let Some(dr) = spec.get_mut("fearless_dr").and_then(Value::as_object_mut)
+        && dr.get("satellite_version") == Some(&Value::String(String::new()))
+    {
+        dr.remove("satellite_version");
+    }
+    if spec.remove("annotations").is_some() {
+        notes.push("annotations was left out: infera-render has no such input; use labels, or a kustomize patch on the output.".to_owned());
+    }
+}
+
 /// Short notes on inputs the module accepted that infera-render reads differently.
 fn differences(spec: &Map<String, Value>) -> Vec<String> {
     let mut out = Vec::new();
     if spec.contains_key("regions") {
         out.push("regions[].priority keeps the module's meaning (lower is preferred); infera-render converts it to FoundationDB's priorities, where higher wins (`infera-render plan` shows them).".to_owned());
     }
-    if spec.contains_key("control") {
-        out.push("control: the module accepted it and never rendered it; infera-render renders control like the engine.".to_owned());
-    }
     if spec
-        .get("fearless_dr")
-        .and_then(|dr| dr.get("usable_regions"))
-        .is_none_or(|usable| usable == 1)
+        .get("control")
+        .and_then(|control| control.get("enabled"))
+        != Some(&Value::Bool(false))
+    {
+        out.push("control: the module listed it and never rendered it; infera-render renders control like the engine (set control.enabled: false to leave it out).".to_owned());
+    }
+    let dr = spec.get("fearless_dr");
+    if dr.and_then(|dr| dr.get("enabled")) != Some(&Value::Bool(false))
+        && dr
+            .and_then(|dr| dr.get("usable_regions"))
+            .is_none_or(|usable| usable == 1)
     {
         out.push("fearless_dr.usable_regions 1 (the module's default) keeps the DR region without a replica; `infera-render plan` says what that means.".to_owned());
     }
@@ -384,9 +461,15 @@ fn variables(
 ) -> BTreeMap<String, Variable> {
     let empty = BTreeMap::new();
     let mut out = BTreeMap::new();
+    let mut types: BTreeMap<String, String> = BTreeMap::new();
     for source in sources {
         for block in source.body.get_blocks("variable") {
             let Some(name) = label(block) else { continue };
+            if let Some(kind) = block.body.get_attribute("type") {
+                let span = kind.value.span().unwrap_or(0..0);
+                let text = source.text.get(span).unwrap_or_default().trim().to_owned();
+                types.insert(name.to_owned(), text);
+            }
             let Some(default) = block.body.get_attribute("default") else {
                 continue;
             };
@@ -402,20 +485,37 @@ fn variables(
         let mut evaluator = Evaluator::new(&source.name, &source.text, &empty);
         for attribute in source.body.attributes() {
             let name = attribute.key.value().as_str();
-            if let Some(value) = evaluator.eval(name, &attribute.value) {
+            if let Some(value) = evaluator.eval(&format!("var.{name}"), &attribute.value) {
                 out.insert(name.to_owned(), Variable { value });
             }
         }
         problems.extend(evaluator.problems);
     }
     for var in vars {
-        let (name, value) = var.split_once('=').unwrap_or((var.as_str(), ""));
-        out.insert(
-            name.to_owned(),
-            Variable {
-                value: Value::String(value.to_owned()),
-            },
-        );
+        let (name, text) = var.split_once('=').unwrap_or((var.as_str(), ""));
+        // Terraform reads a -var value as a string for a `string` (or untyped) variable, and
+        // as an HCL expression for any other declared type.
+        let value = match types.get(name).map(String::as_str) {
+            None | Some("string") => Some(Value::String(text.to_owned())),
+            Some(_) => hcl_edit::parser::parse_expr(text).ok().and_then(|expr| {
+                let mut evaluator = Evaluator::new("--var", text, &empty);
+                let value = evaluator.eval(&format!("var.{name}"), &expr);
+                evaluator.problems.is_empty().then_some(value).flatten()
+            }),
+        };
+        match value {
+            Some(value) => {
+                out.insert(name.to_owned(), Variable { value });
+            }
+            None => problems.push(Problem {
+                path: format!("var.{name}"),
+                at: Position::at("--var", "", 0),
+                message: format!(
+                    "the --var value is not a literal of the variable's type ({}); write it as HCL, for example [\"a\", \"b\"] or {{ key = \"value\" }}",
+                    types.get(name).map_or("", String::as_str)
+                ),
+            }),
+        }
     }
     out
 }

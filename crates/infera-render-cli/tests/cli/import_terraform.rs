@@ -265,3 +265,86 @@ fn the_module_is_picked_by_name_and_io_problems_are_io() {
     ]);
     assert_eq!(unwritable.code, 3, "{}", unwritable.stderr);
 }
+
+#[test]
+fn credentials_never_reach_the_spec_or_a_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tf = dir.path().join("main.tf");
+    std::fs::write(
+        &tf,
+        r#"variable "ts" {
+  type = object({ enabled = bool, auth_key = string })
+}
+variable "replicas" {
+  type = number
+}
+module "inferadb" {
+  source = "./modules/multi-region"
+  regions = [{
+    id = "us-west-1", is_primary = true, priority = 1, storage_class = "", fdb_version = "",
+    kubernetes = { config_context = "prod", token = var.k8s_token, host = "" }
+  }]
+  tailscale = var.ts
+  engine    = { replicas = var.replicas, image = "registry.example.com/engine:   ${~ "1.0" ~}   " }
+}
+"#,
+    )
+    .expect("write");
+    let tf = tf.to_str().expect("utf-8");
+    let ts = format!("ts={{ enabled = true, auth_key = \"{AUTH_KEY}\" }}");
+    let result = run(&[
+        "import-terraform",
+        tf,
+        "--var",
+        "k8s_token=KUBETOKEN-SECRET",
+        "--var",
+        &ts,
+        "--var",
+        "replicas=2",
+    ]);
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    for secret in [AUTH_KEY, "KUBETOKEN-SECRET"] {
+        assert!(!result.stdout.contains(secret), "{secret} in the spec");
+        assert!(!result.stderr.contains(secret), "{secret} in a message");
+    }
+    assert!(
+        result
+            .stdout
+            .contains("# regions[].kubernetes.token was not copied"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result
+            .stdout
+            .contains("# tailscale.auth_key was not copied"),
+        "{}",
+        result.stdout
+    );
+    // A typed --var is a value of its type; `~` strips the whitespace next to it.
+    assert!(
+        result.stdout.contains("    replicas: 2\n"),
+        "{}",
+        result.stdout
+    );
+    assert!(
+        result
+            .stdout
+            .contains("image: registry.example.com/engine:1.0\n"),
+        "{}",
+        result.stdout
+    );
+    // The module's "" for unset optional strings leaves them out.
+    assert!(
+        !result.stdout.contains("storage_class"),
+        "{}",
+        result.stdout
+    );
+    let bad = run(&[
+        "import-terraform",
+        tf,
+        &format!("--var=ts.auth_key={AUTH_KEY}"),
+    ]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(!bad.stderr.contains(AUTH_KEY), "{}", bad.stderr);
+}
