@@ -90,9 +90,21 @@ impl<'a> Evaluator<'a> {
         Position::at(self.file, self.text, span.map_or(0, |span| span.start))
     }
 
-    /// Records a problem at `span`.
-    pub fn problem_at(&mut self, path: &str, span: Option<std::ops::Range<usize>>, message: &str) {
-        self.problem(path, span, message.to_owned());
+    /// An object key's name (an identifier or a quoted string); an expression as a key is a
+    /// problem (recorded).
+    pub fn key_name(&mut self, path: &str, key: &ObjectKey) -> Option<String> {
+        match key {
+            ObjectKey::Ident(ident) => Some(ident.value().as_str().to_owned()),
+            ObjectKey::Expression(Expression::String(text)) => Some(text.value().clone()),
+            ObjectKey::Expression(other) => {
+                self.problem(
+                    path,
+                    other.span(),
+                    "an object key must be a name or a quoted string, not an expression: write the key itself".to_owned(),
+                );
+                None
+            }
+        }
     }
 
     fn problem(&mut self, path: &str, span: Option<std::ops::Range<usize>>, message: String) {
@@ -135,18 +147,9 @@ impl<'a> Evaluator<'a> {
                 let mut out = Map::new();
                 let mut ok = true;
                 for (key, value) in object.iter() {
-                    let name = match key {
-                        ObjectKey::Ident(ident) => ident.value().as_str().to_owned(),
-                        ObjectKey::Expression(Expression::String(text)) => text.value().clone(),
-                        ObjectKey::Expression(other) => {
-                            self.problem(
-                                path,
-                                other.span(),
-                                "an object key must be a name or a quoted string, not an expression: write the key itself".to_owned(),
-                            );
-                            ok = false;
-                            continue;
-                        }
+                    let Some(name) = self.key_name(path, key) else {
+                        ok = false;
+                        continue;
                     };
                     let child = join(path, &name);
                     match self.eval(&child, value.expr()) {

@@ -339,20 +339,9 @@ fn tailscale(
     let mut out = Map::new();
     let mut ok = true;
     for (key, value) in object.iter() {
-        let name = match key {
-            hcl_edit::expr::ObjectKey::Ident(ident) => ident.value().as_str().to_owned(),
-            hcl_edit::expr::ObjectKey::Expression(hcl_edit::expr::Expression::String(text)) => {
-                text.value().clone()
-            }
-            hcl_edit::expr::ObjectKey::Expression(other) => {
-                evaluator.problem_at(
-                    "tailscale",
-                    other.span(),
-                    "an object key must be a name or a quoted string, not an expression: write the key itself",
-                );
-                ok = false;
-                continue;
-            }
+        let Some(name) = evaluator.key_name("tailscale", key) else {
+            ok = false;
+            continue;
         };
         if name == "auth_key" {
             let empty = matches!(value.expr(), hcl_edit::expr::Expression::String(text) if text.value().is_empty());

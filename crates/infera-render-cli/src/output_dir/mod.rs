@@ -282,6 +282,15 @@ pub fn read_previous(dir: &Path) -> Result<Previous, WriteError> {
     previous(dir, &manifest)
 }
 
+/// The SHA-256 of the file at `relative` as it is now: from what [`previous`] read under the
+/// lock, or read here when it is not text (a file this tool did not write, or edited).
+fn current_hash(on_disk: &Previous, relative: &str, target: &Path) -> Result<String, WriteError> {
+    Ok(match on_disk.files.get(relative) {
+        Some(text) => sha256(text.as_bytes()),
+        None => sha256(&fs::read(target).map_err(|error| io_error("read", target, &error))?),
+    })
+}
+
 /// Writes `files` (relative path → content) into `dir`: [`write_with`] with nothing to decide.
 ///
 /// # Errors
@@ -371,13 +380,7 @@ fn write_locked(
                 target.display()
             )),
             Ok(_) => {
-                // Tracked files were read above, under the same lock.
-                let existing_hash = match on_disk.files.get(relative.as_str()) {
-                    Some(text) => sha256(text.as_bytes()),
-                    None => sha256(
-                        &fs::read(&target).map_err(|error| io_error("read", &target, &error))?,
-                    ),
-                };
+                let existing_hash = current_hash(&on_disk, relative, &target)?;
                 if existing_hash == hash {
                     report.unchanged += 1;
                 } else if previous.get(relative.as_str()) == Some(&existing_hash) {
@@ -422,9 +425,7 @@ fn write_locked(
         }
         match fs::symlink_metadata(&target) {
             Ok(meta) if meta.file_type().is_file() => {
-                let existing =
-                    fs::read(&target).map_err(|error| io_error("read", &target, &error))?;
-                if sha256(&existing) == *hash {
+                if current_hash(&on_disk, relative, &target)? == *hash {
                     stale.push(relative.clone());
                 } else {
                     report.kept_edited.push(relative.clone());

@@ -2,7 +2,7 @@
 //! them, with the upstream behaviour each rule rests on.
 
 use super::fields::{Delta, FieldPath};
-use super::{Action, ChangeClass, Reason};
+use super::{Action, CRD, ChangeClass, FDB_CLUSTER, NAMESPACE, Reason};
 use crate::syntax::quantity::parse_quantity;
 use serde_json::Value;
 
@@ -105,7 +105,7 @@ pub(super) fn changed(kind: &str, deltas: &[Delta]) -> Vec<Reason> {
 /// The reason for an object whose old file cannot be read: for a FoundationDBCluster an unknown
 /// change is destructive until someone looks.
 pub(super) fn unreadable(kind: &str) -> Reason {
-    let class = if kind == "FoundationDBCluster" {
+    let class = if kind == FDB_CLUSTER {
         ChangeClass::Destructive
     } else {
         ChangeClass::Safe
@@ -118,14 +118,12 @@ pub(super) fn whole(kind: &str, action: Action, namespace_holds_fdb: bool) -> Re
     let (class, why) = match action {
         Action::Added | Action::Changed => (ChangeClass::Safe, why::ADDED),
         Action::Removed => match kind {
-            "FoundationDBCluster" => (ChangeClass::Destructive, why::CLUSTER_DELETED),
+            FDB_CLUSTER => (ChangeClass::Destructive, why::CLUSTER_DELETED),
             // Protected from pruning (render/mod.rs), and APPLY.md installs the CRDs from the
             // release then: nothing deletes it unless someone does.
-            "CustomResourceDefinition" => (ChangeClass::Safe, why::CRD_REMOVED),
-            "Namespace" if namespace_holds_fdb => {
-                (ChangeClass::Destructive, why::NAMESPACE_REMOVED)
-            }
-            "Namespace" => (ChangeClass::Safe, why::NAMESPACE_REMOVED),
+            CRD => (ChangeClass::Safe, why::CRD_REMOVED),
+            NAMESPACE if namespace_holds_fdb => (ChangeClass::Destructive, why::NAMESPACE_REMOVED),
+            NAMESPACE => (ChangeClass::Safe, why::NAMESPACE_REMOVED),
             _ => (ChangeClass::Safe, why::REMOVED),
         },
     };
@@ -137,7 +135,7 @@ fn rule(kind: &str, delta: &Delta) -> (ChangeClass, &'static str) {
     if path.starts_with(&["metadata"]) || path.starts_with(&["apiVersion"]) {
         return (ChangeClass::Safe, why::METADATA);
     }
-    if kind == "FoundationDBCluster" {
+    if kind == FDB_CLUSTER {
         return fdb_rule(path, delta);
     }
     if WORKLOADS.contains(&kind) {

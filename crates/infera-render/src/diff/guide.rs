@@ -2,7 +2,7 @@
 //! FoundationDB upgrade across regions, and the objects earlier renders wrote that this one no
 //! longer has.
 
-use super::{ObjectRef, Upgrade};
+use super::{CRD, FDB_CLUSTER, NAMESPACE, ObjectRef, Upgrade};
 use crate::render::Rendered;
 use crate::render::apply_guide::{fence, kubectl};
 use std::fmt::Write;
@@ -56,7 +56,7 @@ fn upgrade_section(rendered: &Rendered, upgrade: &Upgrade) -> String {
             bundle
                 .objects
                 .iter()
-                .filter(|object| object.kind == "FoundationDBCluster")
+                .filter(|object| object.kind == FDB_CLUSTER)
                 .map(move |object| (bundle.id.clone(), object.name.clone(), object.file_name()))
         })
         .collect();
@@ -130,7 +130,7 @@ fn removed_objects(rendered: &Rendered, removed: &[ObjectRef]) -> String {
             |reference: &&ObjectRef| reference.delete_command(&kubectl_for(rendered, reference));
         let clusters: Vec<String> = objects
             .iter()
-            .filter(|r| r.kind == "FoundationDBCluster")
+            .filter(|r| r.kind == FDB_CLUSTER)
             .map(command)
             .collect();
         if !clusters.is_empty() {
@@ -139,12 +139,7 @@ fn removed_objects(rendered: &Rendered, removed: &[ObjectRef]) -> String {
         }
         let mut plain: Vec<&&ObjectRef> = objects
             .iter()
-            .filter(|r| {
-                !matches!(
-                    r.kind.as_str(),
-                    "FoundationDBCluster" | "CustomResourceDefinition" | "Namespace"
-                )
-            })
+            .filter(|r| !matches!(r.kind.as_str(), FDB_CLUSTER | CRD | NAMESPACE))
             .collect();
         plain.sort_by_key(|r| (delete_rank(&r.kind), r.kind.clone(), r.name.clone()));
         let plain: Vec<String> = plain.into_iter().map(command).collect();
@@ -154,10 +149,7 @@ fn removed_objects(rendered: &Rendered, removed: &[ObjectRef]) -> String {
             }
             fence(&mut out, &plain);
         }
-        for crd in objects
-            .iter()
-            .filter(|r| r.kind == "CustomResourceDefinition")
-        {
+        for crd in objects.iter().filter(|r| r.kind == CRD) {
             let _ = writeln!(
                 out,
                 "Leave `CustomResourceDefinition {}` installed: deleting a CRD deletes every object of its kind, every `FoundationDBCluster` and its data included.\n",
@@ -166,7 +158,7 @@ fn removed_objects(rendered: &Rendered, removed: &[ObjectRef]) -> String {
         }
         let namespaces: Vec<String> = objects
             .iter()
-            .filter(|r| r.kind == "Namespace")
+            .filter(|r| r.kind == NAMESPACE)
             .map(command)
             .collect();
         if !namespaces.is_empty() {

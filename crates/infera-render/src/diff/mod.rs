@@ -14,7 +14,22 @@ mod text;
 
 pub use text::Style;
 
+use crate::render::fdb_cluster::FOUNDATIONDB_CLUSTER;
+use crate::render::monitoring::{POD_MONITOR, SERVICE_MONITOR};
 use crate::render::{OutputFile, Rendered, RenderedObject};
+use k8s_openapi::Resource;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service, ServiceAccount};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+
+/// The kinds the change rules single out, named by their types.
+pub(crate) const FDB_CLUSTER: &str = FOUNDATIONDB_CLUSTER.kind;
+/// `Namespace`.
+pub(crate) const NAMESPACE: &str = Namespace::KIND;
+/// `CustomResourceDefinition`.
+pub(crate) const CRD: &str = CustomResourceDefinition::KIND;
 
 /// The guide's file name in the output folder.
 const APPLY_MD: &str = "APPLY.md";
@@ -108,13 +123,13 @@ impl ObjectRef {
 
     /// What matches an object across renders: an `apiVersion` change within the same group is
     /// the same object (the API server serves it under every version).
-    fn key(&self) -> (&str, &str, &str, Option<&str>, &str) {
+    fn key(&self) -> Key {
         (
-            &self.region,
-            self.group(),
-            &self.kind,
-            self.namespace.as_deref(),
-            &self.name,
+            self.region.clone(),
+            self.group().to_owned(),
+            self.kind.clone(),
+            self.namespace.clone(),
+            self.name.clone(),
         )
     }
 
@@ -573,37 +588,34 @@ impl Contexts {
 /// What matches an object across renders.
 type Key = (String, String, String, Option<String>, String);
 
-fn key_of(reference: &ObjectRef) -> Key {
-    let (region, group, kind, namespace, name) = reference.key();
-    (
-        region.to_owned(),
-        group.to_owned(),
-        kind.to_owned(),
-        namespace.map(str::to_owned),
-        name.to_owned(),
-    )
-}
-
 /// The kinds infera-render writes, by the lowercase prefix of their file name, with their
 /// apiVersion and whether they are namespaced: an unreadable file is known by its name.
 const FILE_KINDS: [(&str, &str, bool); 17] = [
-    ("Namespace", "v1", false),
-    ("CustomResourceDefinition", "apiextensions.k8s.io/v1", false),
-    ("ServiceAccount", "v1", true),
-    ("Secret", "v1", true),
-    ("ConfigMap", "v1", true),
-    ("ClusterRole", "rbac.authorization.k8s.io/v1", false),
-    ("ClusterRoleBinding", "rbac.authorization.k8s.io/v1", false),
-    ("Role", "rbac.authorization.k8s.io/v1", true),
-    ("RoleBinding", "rbac.authorization.k8s.io/v1", true),
-    ("Service", "v1", true),
-    ("PodDisruptionBudget", "policy/v1", true),
-    ("Deployment", "apps/v1", true),
-    ("StatefulSet", "apps/v1", true),
-    ("DaemonSet", "apps/v1", true),
-    ("FoundationDBCluster", "apps.foundationdb.org/v1beta2", true),
-    ("ServiceMonitor", "monitoring.coreos.com/v1", true),
-    ("PodMonitor", "monitoring.coreos.com/v1", true),
+    (NAMESPACE, Namespace::API_VERSION, false),
+    (CRD, CustomResourceDefinition::API_VERSION, false),
+    (ServiceAccount::KIND, ServiceAccount::API_VERSION, true),
+    (Secret::KIND, Secret::API_VERSION, true),
+    (ConfigMap::KIND, ConfigMap::API_VERSION, true),
+    (ClusterRole::KIND, ClusterRole::API_VERSION, false),
+    (
+        ClusterRoleBinding::KIND,
+        ClusterRoleBinding::API_VERSION,
+        false,
+    ),
+    (Role::KIND, Role::API_VERSION, true),
+    (RoleBinding::KIND, RoleBinding::API_VERSION, true),
+    (Service::KIND, Service::API_VERSION, true),
+    (
+        PodDisruptionBudget::KIND,
+        PodDisruptionBudget::API_VERSION,
+        true,
+    ),
+    (Deployment::KIND, Deployment::API_VERSION, true),
+    (StatefulSet::KIND, StatefulSet::API_VERSION, true),
+    (DaemonSet::KIND, DaemonSet::API_VERSION, true),
+    (FDB_CLUSTER, FOUNDATIONDB_CLUSTER.api_version, true),
+    (SERVICE_MONITOR.kind, SERVICE_MONITOR.api_version, true),
+    (POD_MONITOR.kind, POD_MONITOR.api_version, true),
 ];
 
 /// The object a file is named for (`<kind>-<name>.yaml`), when its kind is one of ours.
@@ -663,7 +675,7 @@ fn compare_objects(
                 identical.insert(path);
                 continue;
             }
-            let key = key_of(&ObjectRef::of(object, None));
+            let key = ObjectRef::of(object, None).key();
             new_paths.insert(path, key.clone());
             new.insert(key, object);
         }
@@ -699,12 +711,12 @@ fn compare_objects(
                     diff: String::new(),
                 });
             } else if let Some(reference) = named_object(region, file, contexts) {
-                removed.entry(key_of(&reference)).or_insert(reference);
+                removed.entry(reference.key()).or_insert(reference);
             }
             continue;
         };
         let reference = ObjectRef::of(&old, contexts.before(region));
-        let key = key_of(&reference);
+        let key = reference.key();
         // Two files holding one object: the first one counts.
         if !seen.insert(key.clone()) {
             continue;
@@ -734,7 +746,7 @@ fn compare_objects(
     }
     let removed_fdb_namespaces: BTreeSet<(String, Option<String>)> = removed
         .values()
-        .filter(|reference| reference.kind == "FoundationDBCluster")
+        .filter(|reference| reference.kind == FDB_CLUSTER)
         .map(|reference| (reference.region.clone(), reference.namespace.clone()))
         .collect();
     for reference in removed.into_values() {
@@ -786,7 +798,7 @@ fn top_class(reasons: &[Reason]) -> ChangeClass {
 /// both.
 fn note_renames(changes: &mut [ObjectChange]) {
     let fdb = |change: &ObjectChange, action: Action| {
-        change.action == action && change.object.kind == "FoundationDBCluster"
+        change.action == action && change.object.kind == FDB_CLUSTER
     };
     let pairs: Vec<(usize, usize)> = changes
         .iter()
@@ -836,7 +848,7 @@ fn note_renames(changes: &mut [ObjectChange]) {
 fn fdb_versions(changes: &[ObjectChange]) -> Vec<(&ObjectChange, &Reason)> {
     changes
         .iter()
-        .filter(|change| change.object.kind == "FoundationDBCluster")
+        .filter(|change| change.object.kind == FDB_CLUSTER)
         .filter_map(|change| {
             change
                 .reasons
@@ -957,14 +969,14 @@ fn pending_removals(
             bundle
                 .objects
                 .iter()
-                .map(move |object| (key_of(&ObjectRef::of(object, None)), bundle.context.clone()))
+                .map(move |object| (ObjectRef::of(object, None).key(), bundle.context.clone()))
         })
         .collect();
     let mut out: Vec<ObjectRef> = previous
         .removed
         .iter()
         .filter(|reference| {
-            !rendered_now.contains(&(key_of(reference), reference.context.clone()))
+            !rendered_now.contains(&(reference.key(), reference.context.clone()))
                 || !in_scope(&reference.region)
         })
         .cloned()

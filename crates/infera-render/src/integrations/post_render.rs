@@ -29,6 +29,8 @@ use crate::render::pod::{INFERADB_UID, mount};
 use crate::render::tailscale::deployment_init_containers;
 use crate::render::{RegionCtx, RenderOptions, meta, render_plan};
 use infera_spec::MultiRegionSpec;
+use k8s_openapi::Resource;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde_json::{Value, json};
 
 /// Which chart workloads are the engine and control: a label of their pod template.
@@ -427,7 +429,8 @@ pub fn post_render_plan(
             let mut value = object.value.clone();
             // Helm deletes what an upgrade no longer renders, and everything on uninstall; a
             // FoundationDBCluster's volumes go with it, and every cluster with a CRD.
-            if object.kind == FOUNDATIONDB_CLUSTER.kind || object.kind == "CustomResourceDefinition"
+            if object.kind == FOUNDATIONDB_CLUSTER.kind
+                || object.kind == CustomResourceDefinition::KIND
             {
                 meta::annotate(&mut value, [HELM_KEEP]);
             }

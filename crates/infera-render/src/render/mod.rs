@@ -10,7 +10,7 @@ pub(crate) mod fdb_cluster;
 pub(crate) mod inferadb;
 pub(crate) mod labels;
 pub(crate) mod meta;
-mod monitoring;
+pub(crate) mod monitoring;
 mod namespace;
 mod object;
 mod operator;

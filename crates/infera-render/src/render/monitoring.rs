@@ -12,13 +12,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Serialize;
 
 /// The Prometheus operator's `ServiceMonitor`.
-const SERVICE_MONITOR: CustomKind = CustomKind {
+pub(crate) const SERVICE_MONITOR: CustomKind = CustomKind {
     api_version: "monitoring.coreos.com/v1",
     kind: "ServiceMonitor",
 };
 
 /// The Prometheus operator's `PodMonitor`.
-const POD_MONITOR: CustomKind = CustomKind {
+pub(crate) const POD_MONITOR: CustomKind = CustomKind {
     api_version: "monitoring.coreos.com/v1",
     kind: "PodMonitor",
 };
