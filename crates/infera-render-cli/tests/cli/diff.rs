@@ -327,7 +327,7 @@ fn a_removed_region_lists_its_objects_until_they_are_forgotten() {
     assert!(
         written
             .stderr
-            .contains("19 object(s) are no longer rendered but keep running until you delete them"),
+            .contains("17 object(s) are no longer rendered but keep running until you delete them"),
         "{}",
         written.stderr
     );
@@ -353,7 +353,7 @@ fn a_removed_region_lists_its_objects_until_they_are_forgotten() {
         again.stderr
     );
     assert!(
-        again.stderr.contains("still lists 19 object(s)"),
+        again.stderr.contains("still lists 17 object(s)"),
         "{}",
         again.stderr
     );

@@ -5,6 +5,8 @@
 //! (`interrupted`) and the secrets scan over every mode (`secrets`).
 //! `common` holds what they share.
 
+mod argocd;
+mod argocd_health;
 mod bad_input;
 mod cli;
 mod common;
@@ -15,4 +17,5 @@ mod integrations;
 mod interrupted;
 mod output_safety;
 mod render;
+mod scanners;
 mod secrets;

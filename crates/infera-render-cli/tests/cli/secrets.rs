@@ -468,7 +468,7 @@ fn no_mode_leaks_a_secret() {
             allowed,
             &mut findings,
         );
-        assert!(files > 90, "only {files} files were scanned");
+        assert!(files > 80, "only {files} files were scanned");
         // The opt-in did write the key, only into Secrets: the scan looked at the right thing.
         let secrets = crate::common::tree(&out)
             .into_iter()

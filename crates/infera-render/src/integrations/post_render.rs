@@ -18,7 +18,7 @@ use super::manifests::{parse_manifests, to_stream};
 use crate::diagnostics::Diagnostics;
 use crate::names::annotations::HELM_KEEP;
 use crate::names::labels::NAME;
-use crate::names::{App, CLUSTER_FILE_DIR, CLUSTER_FILE_VOLUME, DISCOVERY_ROLE, INFERADB_APP};
+use crate::names::{App, CLUSTER_FILE_DIR, CLUSTER_FILE_VOLUME};
 use crate::plan::{Plan, PlanOptions, RegionSelectError, plan};
 use crate::render::fdb_cluster::FOUNDATIONDB_CLUSTER;
 use crate::render::inferadb::{
@@ -416,9 +416,8 @@ pub fn post_render_plan(
                 .pointer("/metadata/labels")
                 .and_then(|labels| labels.get(NAME))
                 .and_then(Value::as_str);
-            // The chart owns the apps and what they share (the discovery RBAC).
-            let owned_by_chart = app.is_some_and(|app| chart_apps.contains(&app))
-                || (app == Some(INFERADB_APP) && object.name == DISCOVERY_ROLE);
+            // The chart owns the apps.
+            let owned_by_chart = app.is_some_and(|app| chart_apps.contains(&app));
             if object.kind == "Namespace"
                 || owned_by_chart
                 || existing.contains(&(object.kind.clone(), object.name.clone()))

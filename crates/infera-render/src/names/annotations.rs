@@ -23,3 +23,11 @@ pub const PRUNE_PROTECTION: [(&str, &str); 2] = [
 /// Uninstall a Resource"). Only in post-render mode, on clusters and CRDs (Helm owns the release
 /// namespace): outside Helm it means nothing.
 pub const HELM_KEEP: (&str, &str) = ("helm.sh/resource-policy", "keep");
+
+/// checkov's skip annotation, numbered (`checkov.io/skip1`, ...): its value is
+/// `<check id>=<reason>` (checkov docs, "Suppressing/Skipping", Kubernetes).
+pub const CHECKOV_SKIP: &str = "checkov.io/skip";
+
+/// kube-linter's ignore annotation, followed by the check's name; its value is the reason
+/// (stackrox/kube-linter@v0.8.3:docs/configuring-kubelinter.md:102-114).
+pub const KUBE_LINTER_IGNORE: &str = "ignore-check.kube-linter.io/";

@@ -64,12 +64,8 @@ impl App {
 /// The engine's headless Service (discovery of the individual pods).
 pub const ENGINE_HEADLESS_SERVICE: &str = "inferadb-engine-headless";
 
-/// The Role (and RoleBinding) that lets engine and control discover each other through
-/// Endpoints, and `app.kubernetes.io/name` of objects shared by both apps.
-pub const DISCOVERY_ROLE: &str = "inferadb-discovery";
-
 /// `app.kubernetes.io/name` of objects that belong to the deployment as a whole (the
-/// Namespace, the discovery RBAC).
+/// Namespace).
 pub const INFERADB_APP: &str = "inferadb";
 
 /// The operator's ServiceAccount and Role name (as upstream names them).

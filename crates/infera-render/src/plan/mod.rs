@@ -107,6 +107,8 @@ pub struct Plan {
     pub tailscale: Option<TailscalePlan>,
     /// Monitoring.
     pub monitoring: MonitoringPlan,
+    /// Whether NetworkPolicies are rendered (`network_policies.enabled`).
+    pub network_policies: bool,
     /// The spec's `labels`, added to every object.
     pub labels: BTreeMap<String, String>,
     /// What survives the loss of each datacenter and region.
@@ -331,6 +333,7 @@ pub fn plan(spec: &MultiRegionSpec, options: &PlanOptions) -> Result<Plan, Diagn
             scrape: spec.monitoring.enabled,
             monitors: spec.monitoring.enabled && spec.monitoring.create_service_monitors,
         },
+        network_policies: spec.network_policies.enabled,
         labels: spec.labels.clone(),
         failures: Failures::default(),
         warnings: diagnostics,

@@ -820,6 +820,7 @@ pub(crate) fn guide(plan: &Plan, options: &RenderOptions, bundles: &[RegionBundl
         client_region_refresh(&mut out, plan, spec_path);
     }
     privileged_section(&mut out, plan);
+    super::scanners::guide_section(&mut out, plan, bundles);
     failover_section(&mut out, plan, spec_path);
     if plan.rendered_datacenters().next().is_some() {
         out.push_str("## Check\n\nFoundationDB's own view of the regions and datacenters, and how many coordinators each datacenter holds (needs `jq`):\n\n");

@@ -13,13 +13,12 @@ use super::pod::{
     http_probe, mount, pod_security, scrape_annotations, secret_file, spread, template,
 };
 use super::ports::{CONTROL_HTTP, CONTROL_MESH, ENGINE_HTTP, ENGINE_MESH};
-use super::rbac::{role_ref, service_account};
 use super::{RegionCtx, labels, meta, tailscale};
 use crate::names::labels::{HEADLESS_SERVICE, MAIN_SERVICE, SERVICE};
 use crate::names::{
     App, CLUSTER_FILE_DIR, CLUSTER_FILE_KEY, CLUSTER_FILE_NAME, CLUSTER_FILE_PATH,
-    CLUSTER_FILE_SOURCE_DIR, CLUSTER_FILE_SOURCE_VOLUME, CLUSTER_FILE_VOLUME, DISCOVERY_ROLE,
-    ENGINE_HEADLESS_SERVICE, FDB_APP, INFERADB_APP,
+    CLUSTER_FILE_SOURCE_DIR, CLUSTER_FILE_SOURCE_VOLUME, CLUSTER_FILE_VOLUME,
+    ENGINE_HEADLESS_SERVICE, FDB_APP,
 };
 use crate::plan::{AppSettings, ClusterFile, Plan};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
@@ -28,7 +27,6 @@ use k8s_openapi::api::core::v1::{
     ServiceSpec, Volume,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
-use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
@@ -345,7 +343,13 @@ fn deployment(
         annotations,
         PodSpec {
             service_account_name: Some(app.name().to_owned()),
-            automount_service_account_token: Some(true),
+            // Neither binary calls the Kubernetes API: their discovery is off unless configured
+            // (engine@a31e3c3:crates/inferadb-engine-config/src/lib.rs:242-250, its client made
+            // only in Kubernetes mode, crates/inferadb-engine-api/src/lib.rs:404-425;
+            // control@550b7d6:crates/inferadb-control-discovery/src/config.rs:22-26,42-47 and
+            // src/lib.rs:61-64), and the Tailscale sidecar keeps no state in a Secret
+            // (`KUBERNETES_SERVICE_HOST=""`, render/tailscale.rs). So no token is mounted.
+            automount_service_account_token: Some(false),
             security_context: Some(pod_security(INFERADB_UID)),
             init_containers: Some(init_containers),
             containers: vec![main],
@@ -418,6 +422,11 @@ fn disruption_budget(ctx: &RegionCtx<'_>, app: App) -> PodDisruptionBudget {
             match_labels: Some(labels::selector(ctx, app.name())),
             ..LabelSelector::default()
         }),
+        // A pod that is running but not ready (a crash loop, FoundationDB unreachable) may be
+        // evicted whatever the budget says, so it never blocks a drain (the Kubernetes docs,
+        // "Unhealthy Pod Eviction Policy", recommend AlwaysAllow; GA in 1.31, on by default since
+        // 1.27, and ignored by older API servers).
+        unhealthy_pod_eviction_policy: Some("AlwaysAllow".to_owned()),
         ..PodDisruptionBudgetSpec::default()
     };
     PodDisruptionBudget {
@@ -438,7 +447,6 @@ pub(crate) fn objects(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
     else {
         return Vec::new();
     };
-    let namespace = ctx.region.namespace.clone();
     let mut objects = Vec::new();
     if let ClusterFile::Ours {
         config_map,
@@ -461,7 +469,7 @@ pub(crate) fn objects(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
         };
         let account = ServiceAccount {
             metadata: app_meta(ctx, app, app.name()),
-            automount_service_account_token: Some(true),
+            automount_service_account_token: Some(false),
             ..ServiceAccount::default()
         };
         objects.push(RenderedObject::new(&account));
@@ -482,27 +490,5 @@ pub(crate) fn objects(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
             cluster_file,
         )));
     }
-    // Kubernetes discovery reads Endpoints of the namespace (engine k8s/rbac.yaml asks for a
-    // ClusterRole; a Role in the namespace is all it uses).
-    let role = Role {
-        metadata: meta::namespaced(ctx, DISCOVERY_ROLE, INFERADB_APP, INFERADB_APP),
-        rules: Some(vec![PolicyRule {
-            api_groups: Some(vec![String::new()]),
-            resources: Some(vec!["endpoints".to_owned()]),
-            verbs: ["get", "list", "watch"].map(str::to_owned).to_vec(),
-            ..PolicyRule::default()
-        }]),
-    };
-    let binding = RoleBinding {
-        metadata: meta::namespaced(ctx, DISCOVERY_ROLE, INFERADB_APP, INFERADB_APP),
-        role_ref: role_ref("Role", DISCOVERY_ROLE),
-        subjects: Some(
-            apps.iter()
-                .map(|app| service_account(app.name(), &namespace))
-                .collect(),
-        ),
-    };
-    objects.push(RenderedObject::new(&role));
-    objects.push(RenderedObject::new(&binding));
     objects
 }

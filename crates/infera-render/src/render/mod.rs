@@ -12,12 +12,14 @@ pub(crate) mod labels;
 pub(crate) mod meta;
 pub(crate) mod monitoring;
 mod namespace;
+pub(crate) mod network_policy;
 mod object;
 mod operator;
 pub mod outputs;
 pub(crate) mod pod;
 mod ports;
 mod rbac;
+pub(crate) mod scanners;
 mod tailnet_policy;
 pub(crate) mod tailscale;
 mod yaml;
@@ -254,6 +256,8 @@ pub fn render_plan(plan: Plan, options: &RenderOptions) -> Rendered {
             objects.extend(tailscale::router_objects(&ctx));
             objects.extend(tailscale::plaintext_secret(&ctx));
             objects.extend(monitoring::objects(&ctx));
+            objects.extend(network_policy::objects(&ctx));
+            scanners::annotate(&plan, &mut objects);
             for object in &mut objects {
                 object.region.clone_from(&region.id);
             }

@@ -2,6 +2,7 @@
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -110,7 +111,7 @@ impl RenderedObject {
     /// controllers and CRDs).
     #[must_use]
     pub fn apply_rank(&self) -> u8 {
-        const RANKS: [(&str, u8); 14] = [
+        const RANKS: [(&str, u8); 15] = [
             (Namespace::KIND, 0),
             (CustomResourceDefinition::KIND, 1),
             (ServiceAccount::KIND, 2),
@@ -120,6 +121,7 @@ impl RenderedObject {
             (Role::KIND, 6),
             (ClusterRoleBinding::KIND, 7),
             (RoleBinding::KIND, 8),
+            (NetworkPolicy::KIND, 9),
             (Service::KIND, 9),
             (PodDisruptionBudget::KIND, 10),
             (Deployment::KIND, 11),

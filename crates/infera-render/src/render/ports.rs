@@ -21,3 +21,15 @@ pub const CONTROL_MESH: u16 = 9092;
 pub const OPERATOR_METRICS: u16 = 8080;
 /// Tailscale's `/healthz` (and `/metrics`) listener in containerboot (v1.78+).
 pub const TAILSCALE_HEALTH: u16 = 9002;
+/// The split image's sidecar (`foundationdb-kubernetes-sidecar`), which the operator 1.x calls
+/// over HTTP to copy and check each pod's configuration files.
+pub const FDB_SIDECAR: u16 = 8080;
+/// DNS.
+pub const DNS: u16 = 53;
+/// The Kubernetes API server: the `kubernetes` Service's port and the usual port of its
+/// endpoints (NetworkPolicies match the endpoint after the Service's translation on most CNIs).
+pub const KUBERNETES_API: [u16; 2] = [443, 6443];
+/// Tailscale's control server and DERP relays: HTTPS, and HTTP for DERP's captive-portal check.
+pub const TAILSCALE_TCP: [u16; 2] = [443, 80];
+/// tailscaled's WireGuard port, where peers connect directly.
+pub const TAILSCALE_WIREGUARD: u16 = 41641;

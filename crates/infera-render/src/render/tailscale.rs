@@ -25,7 +25,7 @@
 
 use super::object::RenderedObject;
 use super::pod::{env, env_field, env_secret, http_probe, quantities, spread, template};
-use super::ports::TAILSCALE_HEALTH;
+use super::ports::{TAILSCALE_HEALTH, TAILSCALE_WIREGUARD};
 use super::rbac::{role_ref, service_account};
 use super::{RegionCtx, labels, meta};
 use crate::names::tailscale::{ROUTER_NAME, Workload, router_pods, state_secret};
@@ -33,8 +33,8 @@ use crate::plan::TailscalePlan;
 use infera_spec::TailscaleCredentials;
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, PodSpec, ResourceRequirements, Secret, SecurityContext, Service,
-    ServiceAccount, ServiceSpec, VolumeMount,
+    Capabilities, Container, ContainerPort, PodSecurityContext, PodSpec, ResourceRequirements,
+    SeccompProfile, Secret, SecurityContext, Service, ServiceAccount, ServiceSpec, VolumeMount,
 };
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -172,6 +172,17 @@ fn container(
     if !args.is_empty() {
         vars.push(env("TS_EXTRA_ARGS", args));
     }
+    if ctx.plan.network_policies {
+        // tailscaled picks a random UDP port on Linux unless told (its default is 0; 41641
+        // comes only from its systemd unit: tailscale@v1.78.3:cmd/tailscaled/tailscaled.go:103-113,
+        // v1.56.1 :99-); containerboot passes these words to tailscaled
+        // (v1.78.3:cmd/containerboot/tailscaled.go:99-100, v1.56.1:cmd/containerboot/main.go:634-635).
+        // A fixed port is what lets the NetworkPolicies allow direct WireGuard connections in.
+        vars.push(env(
+            "TS_TAILSCALED_EXTRA_ARGS",
+            format!("--port={TAILSCALE_WIREGUARD}"),
+        ));
+    }
     if health {
         // The health endpoint listens on the pod IP only, as the Tailscale operator sets it
         // (tailscale@v1.78.3:cmd/k8s-operator/sts.go:866-870): the default `[::]:9002` also
@@ -213,6 +224,18 @@ fn container(
         }),
         startup_probe: health.then(|| probe(30)),
         liveness_probe: health.then(|| probe(6)),
+        // The router's pods are ready once their node is on the tailnet, so a rolling update
+        // of the StatefulSet waits for each new router before it replaces the next; the
+        // sidecars' readiness would only delay their pods' own.
+        readiness_probe: (health && workload == Workload::Router).then(|| probe(3)),
+        ports: (health && workload == Workload::Router).then(|| {
+            vec![ContainerPort {
+                name: Some("health".to_owned()),
+                container_port: i32::from(TAILSCALE_HEALTH),
+                protocol: Some("TCP".to_owned()),
+                ..ContainerPort::default()
+            }]
+        }),
         volume_mounts: (state == State::DataVolume).then(|| {
             vec![VolumeMount {
                 name: "data".to_owned(),
@@ -407,6 +430,15 @@ pub(crate) fn router_objects(ctx: &RegionCtx<'_>) -> Vec<RenderedObject> {
             )],
             topology_spread_constraints: Some(topology_spread_constraints),
             affinity: Some(affinity),
+            // The container is privileged, which the runtime runs without a seccomp filter;
+            // stated like every other pod's, so a scanner sees no pod without one.
+            security_context: Some(PodSecurityContext {
+                seccomp_profile: Some(SeccompProfile {
+                    type_: "RuntimeDefault".to_owned(),
+                    ..SeccompProfile::default()
+                }),
+                ..PodSecurityContext::default()
+            }),
             ..PodSpec::default()
         },
     );

@@ -71,6 +71,7 @@ pub fn check(
     fdb::check_seed(spec, inputs, diagnostics);
     workloads::check_workloads(spec, diagnostics);
     tailscale::check_tailscale(spec, inputs, diagnostics);
+    regions::check_network_policies(spec, diagnostics);
     control::check_control(spec, diagnostics);
     k8s_values::check_labels(&path().key("labels"), &spec.labels, true, diagnostics);
     fdb::check_versions(spec, diagnostics)

@@ -278,3 +278,26 @@ pub(super) fn check_primary_and_priorities(spec: &MultiRegionSpec, diagnostics: 
         }
     }
 }
+
+/// NetworkPolicies across regions without Tailscale: FoundationDB traffic comes straight from
+/// the other regions' pod IPs, so the policies need every region's `pod_cidr` to allow it.
+/// (With Tailscale it arrives through the region's own subnet router, a pod the policies name.)
+pub(super) fn check_network_policies(spec: &MultiRegionSpec, diagnostics: &mut Diagnostics) {
+    if !spec.network_policies.enabled || spec.tailscale.enabled || spec.regions.len() < 2 {
+        return;
+    }
+    for (index, region) in spec.regions.iter().enumerate() {
+        if region.pod_cidr.is_none() {
+            diagnostics.push(
+                Diagnostic::error(
+                    path().key("regions").index(index).key("pod_cidr"),
+                    format!(
+                        "network_policies is enabled without Tailscale, but region {} has no pod_cidr: the other regions' FoundationDB traffic comes from its pod IPs, and the policies can only allow it by its pod CIDR",
+                        region.id
+                    ),
+                )
+                .with_help("set pod_cidr to the cluster's pod network (e.g. 10.10.0.0/16), or turn network_policies off"),
+            );
+        }
+    }
+}

@@ -108,6 +108,16 @@ const RULES: &[(&str, Mutation, &str, &str)] = &[
         "overlaps",
     ),
     (
+        "NetworkPolicies without Tailscale need every pod CIDR",
+        |s| {
+            s.network_policies.enabled = true;
+            s.tailscale.enabled = false;
+            s.regions[1].pod_cidr = None;
+        },
+        "regions[1].pod_cidr",
+        "network_policies is enabled without Tailscale",
+    ),
+    (
         "pod CIDRs stay out of Tailscale's ranges",
         |s| s.regions[1].pod_cidr = Some("100.64.0.0/16".to_owned()),
         "regions[1].pod_cidr",

@@ -8,6 +8,7 @@ mod architecture;
 mod change_safety;
 mod fdb_behaviour;
 mod inferadb_behaviour;
+mod network_policies;
 mod properties;
 mod rendered_objects;
 mod support;

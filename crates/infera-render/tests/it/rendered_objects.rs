@@ -84,7 +84,8 @@ fn round_trip<T: DeserializeOwned + Serialize>(value: &Value) -> Value {
 #[test]
 fn every_native_object_survives_its_kubernetes_type() {
     use k8s_openapi::api::{
-        apps::v1 as apps, core::v1 as core, policy::v1 as policy, rbac::v1 as rbac,
+        apps::v1 as apps, core::v1 as core, networking::v1 as networking, policy::v1 as policy,
+        rbac::v1 as rbac,
     };
     for (name, rendered) in renders() {
         for bundle in &rendered.regions {
@@ -101,6 +102,7 @@ fn every_native_object_survives_its_kubernetes_type() {
                     "ClusterRoleBinding" => round_trip::<rbac::ClusterRoleBinding>(&object.value),
                     "Deployment" => round_trip::<apps::Deployment>(&object.value),
                     "StatefulSet" => round_trip::<apps::StatefulSet>(&object.value),
+                    "NetworkPolicy" => round_trip::<networking::NetworkPolicy>(&object.value),
                     "PodDisruptionBudget" => {
                         round_trip::<policy::PodDisruptionBudget>(&object.value)
                     }

@@ -4,44 +4,11 @@
 
 #![allow(clippy::panic)]
 
-use crate::support::{TEST_SEED, containers, examples, renders};
+use crate::support::{TEST_SEED, containers, examples, pod_specs, renders};
 use infera_render::spec::{SecretString, TailscaleCredentials};
 use infera_render::{PlanOptions, RenderOptions, Rendered, render_with};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// Every pod spec of a render: (region, owner kind, owner name, pod spec); a
-/// `FoundationDBCluster`'s pod templates are owned by `<name>/<process class>`.
-fn pod_specs(rendered: &Rendered) -> Vec<(String, String, String, Value)> {
-    let mut out = Vec::new();
-    for bundle in &rendered.regions {
-        for object in &bundle.objects {
-            let specs: Vec<(String, &Value)> = match object.kind.as_str() {
-                "Deployment" | "StatefulSet" => object
-                    .value
-                    .pointer("/spec/template/spec")
-                    .map(|spec| (object.name.clone(), spec))
-                    .into_iter()
-                    .collect(),
-                "FoundationDBCluster" => object.value["spec"]["processes"]
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|(class, settings)| {
-                        settings
-                            .pointer("/podTemplate/spec")
-                            .map(|spec| (format!("{}/{class}", object.name), spec))
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            for (owner, spec) in specs {
-                out.push((bundle.id.clone(), object.kind.clone(), owner, spec.clone()));
-            }
-        }
-    }
-    out
-}
 
 fn env_of(container: &Value) -> BTreeMap<String, Value> {
     container["env"]

@@ -263,3 +263,36 @@ pub fn containers(spec: &Value) -> Vec<Value> {
         .flat_map(|key| spec[key].as_array().cloned().unwrap_or_default())
         .collect()
 }
+
+/// Every pod spec of a render: (region, owner kind, owner name, pod spec); a
+/// `FoundationDBCluster`'s pod templates are owned by `<name>/<process class>`.
+pub fn pod_specs(rendered: &Rendered) -> Vec<(String, String, String, Value)> {
+    let mut out = Vec::new();
+    for bundle in &rendered.regions {
+        for object in &bundle.objects {
+            let specs: Vec<(String, &Value)> = match object.kind.as_str() {
+                "Deployment" | "StatefulSet" => object
+                    .value
+                    .pointer("/spec/template/spec")
+                    .map(|spec| (object.name.clone(), spec))
+                    .into_iter()
+                    .collect(),
+                "FoundationDBCluster" => object.value["spec"]["processes"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(class, settings)| {
+                        settings
+                            .pointer("/podTemplate/spec")
+                            .map(|spec| (format!("{}/{class}", object.name), spec))
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for (owner, spec) in specs {
+                out.push((bundle.id.clone(), object.kind.clone(), owner, spec.clone()));
+            }
+        }
+    }
+    out
+}
