@@ -249,6 +249,11 @@ pub fn post_render(args: &PostRenderArgs) -> Exit {
                 Err(()) => Exit::Io,
             }
         }
+        Err(infera_render::PostRenderError::Invalid(diagnostics)) => post_render_failure(
+            args,
+            &rendered(&spec_input.name, &document.locate(diagnostics)),
+            Exit::Invalid,
+        ),
         Err(error) => post_render_failure(args, &error.to_string(), Exit::Invalid),
     }
 }

@@ -2,7 +2,7 @@
 //! `discover` commands exactly as `plugin.yaml` states them, through `sh -c`, in the
 //! Application's source folder, with the sidecar's environment, Argo CD's build environment and
 //! the Application's `plugin.env` prefixed `ARGOCD_ENV_` (argo-cd:cmpserver/plugin/plugin.go,
-//! `runCommand` and `environ`, which also drops empty values). Every region of every example in
+//! `runCommand`, `matchRepository` and `environ`, which drops empty values). Every region of every example in
 //! both phases renders what `infera-render render --region` renders; every failure exits
 //! non-zero with nothing on standard output, since Argo CD would prune every object of the region
 //! on an empty list. The ApplicationSet example, the Dockerfile and the repo-server patch are
@@ -89,8 +89,13 @@ fn build_env() -> BTreeMap<&'static str, &'static str> {
 }
 
 /// Runs `generate` in `dir` with the Application's `plugin.env` (`name -> value`, without the
-/// prefix), as the CMP server does: values that are empty are not passed at all.
+/// prefix), as the CMP server does: values that are empty are not passed at all (its `environ`).
 fn generate(bin: &Path, dir: &Path, plugin_env: &[(&str, &str)]) -> Output {
+    generate_with(bin, dir, plugin_env, false)
+}
+
+/// [`generate`], passing empty values as empty variables when `keep_empty`.
+fn generate_with(bin: &Path, dir: &Path, plugin_env: &[(&str, &str)], keep_empty: bool) -> Output {
     let argv = plugin_command("/spec/generate");
     let mut command = Command::new(&argv[0]);
     command
@@ -101,7 +106,7 @@ fn generate(bin: &Path, dir: &Path, plugin_env: &[(&str, &str)]) -> Output {
         .env("HOME", dir)
         .envs(build_env());
     for (name, value) in plugin_env {
-        if !value.is_empty() {
+        if keep_empty || !value.is_empty() {
             command.env(format!("ARGOCD_ENV_{name}"), value);
         }
     }
@@ -177,7 +182,7 @@ fn generate_renders_every_region_of_every_example_in_both_phases() {
 }
 
 #[test]
-fn generate_reads_infera_yaml_and_the_crds_folder_by_default_names() {
+fn generate_reads_infera_yaml_by_default_and_the_crds_of_crds_dir() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bin = sidecar_bin(dir.path());
     let app = dir.path().join("app");
@@ -249,6 +254,16 @@ fn generate_fails_loudly_with_nothing_on_stdout() {
         &generate(&bin, &examples, &[("SPEC", "two-region.yaml")]),
         "set REGION in the Application's spec.source.plugin.env",
     );
+    // An empty REGION, should one reach the plugin as an empty variable.
+    assert_fails(
+        &generate_with(
+            &bin,
+            &examples,
+            &[("REGION", ""), ("SPEC", "two-region.yaml")],
+            true,
+        ),
+        "set REGION in the Application's spec.source.plugin.env",
+    );
     // A region the spec does not have.
     assert_fails(
         &generate(
@@ -287,6 +302,25 @@ fn generate_fails_loudly_with_nothing_on_stdout() {
         ),
         "infera-render",
     );
+    // A binary that prints an object and then fails: nothing of it reaches Argo CD.
+    let partial = dir.path().join("partial-bin");
+    std::fs::create_dir_all(&partial).expect("mkdir");
+    let fake = partial.join("infera-render");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\nprintf 'apiVersion: v1\\nkind: Namespace\\nmetadata: {name: x}\\n'\necho 'failed halfway' >&2\nexit 3\n",
+    )
+    .expect("write");
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    assert_fails(
+        &generate(
+            &partial,
+            &examples,
+            &[("REGION", "us-west-1"), ("SPEC", "two-region.yaml")],
+        ),
+        "failed halfway",
+    );
     // A binary that exits 0 without printing anything: refused, not handed on as an empty list.
     let silent = dir.path().join("silent-bin");
     std::fs::create_dir_all(&silent).expect("mkdir");
@@ -304,45 +338,60 @@ fn generate_fails_loudly_with_nothing_on_stdout() {
     );
 }
 
-/// `discover` runs in the repository's root with the sidecar's environment only
-/// (argo-cd:cmpserver/plugin/plugin.go, `matchRepository`): it matches when it prints something.
-fn discover(repo: &Path) -> Output {
+/// `discover` runs in the Application's source folder with the sidecar's environment and the
+/// Application's plugin env (argo-cd:cmpserver/plugin/plugin.go, `matchRepository`): it
+/// matches when it prints something, and must exit 0 either way.
+fn discover(app: &Path, plugin_env: &[(&str, &str)]) -> Output {
     let argv = plugin_command("/spec/discover/find");
-    Command::new(&argv[0])
+    let mut command = Command::new(&argv[0]);
+    command
         .args(&argv[1..])
-        .current_dir(repo)
+        .current_dir(app)
         .env_clear()
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-        .output()
-        .expect("run the discover command")
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin");
+    for (name, value) in plugin_env {
+        command.env(format!("ARGOCD_ENV_{name}"), value);
+    }
+    command.output().expect("run the discover command")
 }
 
 #[test]
-fn discover_matches_a_repository_holding_a_spec_and_nothing_else() {
+fn discover_matches_an_application_folder_holding_its_spec() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let with = dir.path().join("with");
-    std::fs::create_dir_all(with.join("deploy/inferadb")).expect("mkdir");
+    let app = dir.path().join("deploy/inferadb");
+    std::fs::create_dir_all(&app).expect("mkdir");
     std::fs::copy(
         workspace().join("examples/three-region.yaml"),
-        with.join("deploy/inferadb/spec.yml"),
+        app.join("infera.yaml"),
     )
     .expect("copy");
-    let output = discover(&with);
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    assert_eq!(text(&output.stdout).trim(), "./deploy/inferadb/spec.yml");
-
-    // A repository of ordinary manifests (one mentions the kind in a comment): no match, and
-    // no error, which Argo CD would report for every Application of the repository.
-    let without = dir.path().join("without");
-    std::fs::create_dir_all(&without).expect("mkdir");
+    let matched = |output: &Output| {
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        !text(&output.stdout).trim().is_empty()
+    };
+    // The default name, and an empty SPEC (as if unset).
+    assert!(matched(&discover(&app, &[])));
+    assert!(matched(&discover(&app, &[("SPEC", "")])));
+    // SPEC names another file: matched when it is there (the ApplicationSet's case).
+    let examples = workspace().join("examples");
+    assert!(matched(&discover(
+        &examples,
+        &[("SPEC", "three-region.yaml")]
+    )));
+    assert!(
+        !matched(&discover(&examples, &[])),
+        "examples/ has no infera.yaml"
+    );
+    assert!(!matched(&discover(&app, &[("SPEC", "missing.yaml")])));
+    // A folder of ordinary manifests: no match, and no error.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).expect("mkdir");
     std::fs::write(
-        without.join("deployment.yaml"),
-        "# kind: MultiRegionDeployment is rendered elsewhere\napiVersion: apps/v1\nkind: Deployment\n",
+        other.join("deployment.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\n",
     )
     .expect("write");
-    let output = discover(&without);
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    assert_eq!(text(&output.stdout), "");
+    assert!(!matched(&discover(&other, &[])));
 }
 
 /// The ApplicationSet's template with one list element's values put in (`{{.key}}`).
@@ -461,6 +510,15 @@ fn the_image_and_the_sidecar_meet_argo_cds_requirements() {
         "{stage:?}"
     );
     assert!(stage.contains(&"USER 999:999".to_owned()), "{stage:?}");
+    // `COPY . .` from the repository root: the build folders stay out of the context.
+    let ignored =
+        std::fs::read_to_string(workspace().join(".dockerignore")).expect(".dockerignore");
+    for folder in ["target/", ".tools/", ".git/"] {
+        assert!(
+            ignored.lines().any(|line| line == folder),
+            "{folder} is not in .dockerignore"
+        );
+    }
 
     // The sidecar, patched into a repo-server shaped like Argo CD's install.yaml: the real
     // kustomize merges it and the result is a valid Deployment.

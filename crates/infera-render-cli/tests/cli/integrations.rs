@@ -562,3 +562,41 @@ fn every_rendered_string_survives_kubectls_yaml_decoder() {
     }
     assert!(checked > 300, "only {checked} files checked");
 }
+
+/// The chart owns engine and control in post-render mode, and its pods carry its own labels:
+/// infera-render's NetworkPolicies would admit none of them to FoundationDB, so the
+/// post-renderer refuses them with the field to change instead of cutting the apps off.
+#[test]
+fn post_render_refuses_network_policies_it_cannot_fit_to_the_chart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = std::fs::read_to_string(workspace().join("examples/two-region-satellites.yaml"))
+        .expect("read the example");
+    let spec = dir.path().join("spec.yaml");
+    std::fs::write(
+        &spec,
+        source.replacen("spec:\n", "spec:\n  network_policies: {enabled: true}\n", 1),
+    )
+    .expect("write the spec");
+    let chart = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: rel-engine}\nspec:\n  selector: {matchLabels: {app.kubernetes.io/name: inferadb-engine}}\n  template:\n    metadata: {labels: {app.kubernetes.io/name: inferadb-engine, app.kubernetes.io/instance: rel}}\n    spec: {containers: [{name: engine, image: engine:1}]}\n";
+    let result = crate::common::run_with_stdin(
+        &[
+            "post-render",
+            "-f",
+            spec.to_str().expect("utf-8"),
+            "--region",
+            "us-west-1",
+            "--seed-connection-string",
+            crate::common::TEST_SEED,
+        ],
+        chart.as_bytes(),
+    );
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert_eq!(result.stdout, "", "nothing goes to Helm");
+    assert!(
+        result
+            .stderr
+            .contains("error: spec.network_policies.enabled: the Helm post-renderer leaves engine and control to the chart"),
+        "{}",
+        result.stderr
+    );
+}

@@ -15,7 +15,7 @@
 //!   `postrenderer.helm.sh/postrender-filename` annotation survives.
 
 use super::manifests::{parse_manifests, to_stream};
-use crate::diagnostics::Diagnostics;
+use crate::diagnostics::{Diagnostic, Diagnostics, FieldPath};
 use crate::names::annotations::HELM_KEEP;
 use crate::names::labels::NAME;
 use crate::names::{App, CLUSTER_FILE_DIR, CLUSTER_FILE_VOLUME};
@@ -347,6 +347,21 @@ pub fn post_render_plan(
     region: Option<&str>,
     selectors: &WorkloadSelectors,
 ) -> Result<PostRendered, PostRenderError> {
+    if plan.network_policies {
+        // The chart owns engine and control, whose pods carry the chart's labels: the
+        // FoundationDB pods' policy would admit none of them (render/network_policy.rs selects
+        // infera-render's own labels), so every FoundationDB connection of the chart's apps
+        // would be dropped on a CNI that enforces policies.
+        let mut diagnostics = Diagnostics::default();
+        diagnostics.push(
+            Diagnostic::error(
+                FieldPath::root().key("network_policies").key("enabled"),
+                "the Helm post-renderer leaves engine and control to the chart, whose pods carry the chart's labels, so infera-render's NetworkPolicies would cut them off from FoundationDB",
+            )
+            .with_help("turn network_policies off for post-render and give the chart's pods their own policies, or render engine and control with `infera-render render`"),
+        );
+        return Err(PostRenderError::Invalid(diagnostics));
+    }
     let region = plan
         .select_region(region)
         .map_err(|error| {

@@ -425,7 +425,7 @@ fn disruption_budget(ctx: &RegionCtx<'_>, app: App) -> PodDisruptionBudget {
         // A pod that is running but not ready (a crash loop, FoundationDB unreachable) may be
         // evicted whatever the budget says, so it never blocks a drain (the Kubernetes docs,
         // "Unhealthy Pod Eviction Policy", recommend AlwaysAllow; GA in 1.31, on by default since
-        // 1.27, and ignored by older API servers).
+        // 1.27; the native sidecars already need 1.28).
         unhealthy_pod_eviction_policy: Some("AlwaysAllow".to_owned()),
         ..PodDisruptionBudgetSpec::default()
     };

@@ -80,14 +80,14 @@ pub(crate) static EXCEPTIONS: &[Exception] = &[
         checkov: &["CKV_K8S_22"],
         kube_linter: &["no-read-only-root-fs"],
         cause: "the `tailscale` container's root filesystem is writable",
-        reason: "tailscaled and iptables write their socket, state and lock files under /tmp and /run of the image; privileged already, a read-only root would add little",
+        reason: "tailscaled writes its socket under /tmp and iptables its lock under /run of the image, untested with emptyDirs there yet; the container is privileged, so a read-only root would add little",
         applies: |_, w| w.has_container(TAILSCALE),
     },
     Exception {
         checkov: &[],
         kube_linter: &["run-as-non-root"],
-        cause: "the `tailscale` and `tailscale-own-route` containers run as root",
-        reason: "creating tailscale0 and the routing rule of tailscale-own-route needs root",
+        cause: "the `tailscale` containers (and `tailscale-own-route`, where it runs) run as root",
+        reason: "tailscaled needs root to create tailscale0 and its routes, as tailscale-own-route does for its routing rule where it runs",
         applies: |_, w| w.has_container(TAILSCALE),
     },
     Exception {
@@ -108,7 +108,7 @@ pub(crate) static EXCEPTIONS: &[Exception] = &[
         checkov: &["CKV_K8S_35"],
         kube_linter: &[],
         cause: "credentials reach containers as environment variables (`TS_AUTHKEY` or `TS_OAUTH_CLIENT_SECRET`, `INFERADB__ENGINE__PEM`)",
-        reason: "secretKeyRefs the kubelet resolves, never written into the manifest: containerboot takes its credential from its environment, and the engine reads its signing key only from INFERADB__ENGINE__PEM",
+        reason: "secretKeyRefs the kubelet resolves, never written into the manifest: containerboot takes its credential from its environment, and the engine takes its signing key as a configuration value (INFERADB__ENGINE__PEM), not as a file",
         applies: |_, w| w.has_container(TAILSCALE) || w.app == App::Engine.name(),
     },
     Exception {
@@ -129,7 +129,7 @@ pub(crate) static EXCEPTIONS: &[Exception] = &[
         checkov: &["CKV_K8S_9"],
         kube_linter: &[],
         cause: "the operator has no readiness probe",
-        reason: "the operator serves no health endpoint, only /metrics, which its liveness probe uses as the operator's chart does; no Service sends it traffic",
+        reason: "the operator registers no health check (its probe address defaults to localhost:9443, out of the kubelet's reach) and serves /metrics, which its liveness probe uses as the operator's chart does; no Service sends it traffic",
         applies: |_, w| w.app == OPERATOR_APP,
     },
     Exception {

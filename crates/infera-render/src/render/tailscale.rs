@@ -224,9 +224,10 @@ fn container(
         }),
         startup_probe: health.then(|| probe(30)),
         liveness_probe: health.then(|| probe(6)),
-        // The router's pods are ready once their node is on the tailnet, so a rolling update
-        // of the StatefulSet waits for each new router before it replaces the next; the
-        // sidecars' readiness would only delay their pods' own.
+        // A router pod leaves Ready when its node loses its tailnet address after the start
+        // (the startup probe covers only the start), which `kubectl get` and the StatefulSet's
+        // status then show; the sidecars' readiness would only take their pods out of their
+        // Services.
         readiness_probe: (health && workload == Workload::Router).then(|| probe(3)),
         ports: (health && workload == Workload::Router).then(|| {
             vec![ContainerPort {

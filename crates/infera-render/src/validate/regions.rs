@@ -292,11 +292,11 @@ pub(super) fn check_network_policies(spec: &MultiRegionSpec, diagnostics: &mut D
                 Diagnostic::error(
                     path().key("regions").index(index).key("pod_cidr"),
                     format!(
-                        "network_policies is enabled without Tailscale, but region {} has no pod_cidr: the other regions' FoundationDB traffic comes from its pod IPs, and the policies can only allow it by its pod CIDR",
+                        "network_policies is enabled without Tailscale, but region {} has no pod_cidr: the policies allow the other regions' FoundationDB traffic by their pod CIDRs, so they need each region's",
                         region.id
                     ),
                 )
-                .with_help("set pod_cidr to the cluster's pod network (e.g. 10.10.0.0/16), or turn network_policies off"),
+                .with_help("set pod_cidr to the cluster's pod network (e.g. 10.10.0.0/16), or turn network_policies off (also when your network translates pod addresses between regions)"),
             );
         }
     }

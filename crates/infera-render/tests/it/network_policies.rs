@@ -172,8 +172,8 @@ struct Facts {
     tailscale: bool,
     scrape: bool,
     split_image: bool,
-    /// An address in another region's pod network, when there is one with a `pod_cidr`.
-    remote_pod: Option<IpAddr>,
+    /// An address in each other region's pod network (those with a `pod_cidr`).
+    remote_pods: Vec<IpAddr>,
 }
 
 fn check_region(
@@ -346,7 +346,7 @@ fn check_region(
     }
     // Cross-region FoundationDB traffic: through Tailscale (UDP, above) or straight from the
     // other regions' pod networks.
-    if let Some(remote) = facts.remote_pod {
+    for &remote in &facts.remote_pods {
         let remote = Endpoint::external(remote);
         let direct = !facts.tailscale;
         if region.has(FDB) {
@@ -583,11 +583,11 @@ fn check_render(label: &str, spec: &MultiRegionSpec, rendered: &Rendered) -> (Ve
     for (index, bundle) in rendered.regions.iter().enumerate() {
         let objects: Vec<Value> = bundle.objects.iter().map(|o| o.value.clone()).collect();
         let region = &spec.regions[index];
-        let remote_pod = spec
+        let remote_pods = spec
             .regions
             .iter()
             .filter(|other| other.id != region.id)
-            .find_map(|other| other.pod_cidr.as_deref())
+            .filter_map(|other| other.pod_cidr.as_deref())
             .map(|cidr| {
                 let base: Ipv4Addr = cidr
                     .split('/')
@@ -595,12 +595,13 @@ fn check_render(label: &str, spec: &MultiRegionSpec, rendered: &Rendered) -> (Ve
                     .and_then(|ip| ip.parse().ok())
                     .expect("IPv4");
                 IpAddr::V4(Ipv4Addr::from(u32::from(base) + 99))
-            });
+            })
+            .collect();
         let facts = Facts {
             tailscale: spec.tailscale.enabled,
             scrape: spec.monitoring.enabled,
             split_image: spec.operator_version.starts_with("1."),
-            remote_pod,
+            remote_pods,
         };
         let (w, n) = check_region(
             &format!("{label} {}", bundle.id),
@@ -684,6 +685,28 @@ fn every_pod_is_selected_and_every_policy_names_pods_that_exist() {
                 }
                 expected.sort_unstable();
                 assert_eq!(names, expected, "{name} ({phase}) {}", bundle.id);
+                // The default deny alone isolates every pod both ways (each workload's own
+                // policy isolates it too, so this is the only place the default deny is seen).
+                let deny: Vec<Value> = policies
+                    .iter()
+                    .filter(|p| p["metadata"]["name"] == "inferadb-default-deny")
+                    .map(|p| (*p).clone())
+                    .collect();
+                let region = Region::new(&deny, &bundle.namespace, None);
+                let outside = Endpoint::external(INTERNET);
+                for (app, labels) in &apps {
+                    let mut pod = Pod::new(&bundle.namespace, &[]).with_ip(API_ENDPOINT);
+                    pod.labels = labels.clone();
+                    let pod = Endpoint::Pod(pod);
+                    for (from, to) in [(&outside, &pod), (&pod, &outside)] {
+                        let verdict = region.cluster.allows(from, to, Protocol::Udp, 53);
+                        assert!(
+                            !verdict.is_allowed(),
+                            "{name} ({phase}) {}: the default deny does not isolate {app}",
+                            bundle.id
+                        );
+                    }
+                }
             }
         }
     }
