@@ -156,20 +156,31 @@ fi
 kubectl_ok "$BIN_DIR/kubectl" || die "kubectl in $BIN_DIR is '$(kubectl_versions "$BIN_DIR/kubectl")', expected '${KUBECTL_VERSION} ${KUSTOMIZE_VERSION}'"
 helm_ok "$BIN_DIR/helm" || die "helm in $BIN_DIR is '$(helm_version "$BIN_DIR/helm")', expected '${HELM_VERSION}'"
 
+# ---- Python tools, each in its own venv ----------------------------------------
+# python_tool NAME VERSION VENV PROBE PIP_ARGS...: NAME at VERSION in VENV (made again when it is
+# missing or at another version, with `pip install --only-binary=:all: PIP_ARGS...`), its
+# version read by `PROBE BIN`.
+python_tool() {
+  local name=$1 version=$2 venv=$3 probe=$4
+  shift 4
+  local bin="$venv/bin/$name" got
+  if [[ -x "$bin" && "$("$probe" "$bin")" == "$version" ]]; then
+    log "$name ${version} already present"
+    return
+  fi
+  log "creating venv with $name ${version} ..."
+  rm -rf "$venv"
+  "$PYTHON" -m venv "$venv" || die "'$PYTHON -m venv' failed (is python3-venv installed?)"
+  PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python" -m pip install \
+      --quiet --no-input --only-binary=:all: "$@" \
+    || die "pip install $name==${version} failed"
+  got="$("$probe" "$bin")"
+  [[ "$got" == "$version" ]] || die "$name --version is '${got}', expected '${version}'"
+}
+
 # ---- kubernetes-validate venv ----------------------------------------------
 KV="$VENV_DIR/bin/kubernetes-validate"
-if [[ -x "$KV" && "$(kv_version "$KV")" == "$KV_VERSION" ]]; then
-  log "kubernetes-validate ${KV_VERSION} already present"
-else
-  log "creating venv with kubernetes-validate ${KV_VERSION} ..."
-  rm -rf "$VENV_DIR"
-  "$PYTHON" -m venv "$VENV_DIR" || die "'$PYTHON -m venv' failed (is python3-venv installed?)"
-  PIP_DISABLE_PIP_VERSION_CHECK=1 "$VENV_DIR/bin/python" -m pip install \
-      --quiet --no-input --only-binary=:all: "${PIP_REQUIREMENTS[@]}" \
-    || die "pip install kubernetes-validate==${KV_VERSION} failed"
-  got="$(kv_version "$KV")"
-  [[ "$got" == "$KV_VERSION" ]] || die "kubernetes-validate --version is '${got}', expected '${KV_VERSION}'"
-fi
+python_tool kubernetes-validate "$KV_VERSION" "$VENV_DIR" kv_version "${PIP_REQUIREMENTS[@]}"
 ln -sfn ../venv/bin/kubernetes-validate "$BIN_DIR/kubernetes-validate"
 
 # Offline smoke test: a valid Deployment passes with --strict against the
@@ -212,22 +223,9 @@ rm -rf "$SMOKE_DIR"
 TMP_DIR=""
 
 # ---- checkov venv -------------------------------------------------------------
-CHECKOV_VENV="$TOOLS_DIR/checkov-venv"
-CHECKOV="$CHECKOV_VENV/bin/checkov"
 checkov_version() { CKV_SKIP_PACKAGE_UPDATE_CHECK=true "$1" --version 2>/dev/null || true; }
-if [[ -x "$CHECKOV" && "$(checkov_version "$CHECKOV")" == "$CHECKOV_VERSION" ]]; then
-  log "checkov ${CHECKOV_VERSION} already present"
-else
-  log "creating venv with checkov ${CHECKOV_VERSION} ..."
-  rm -rf "$CHECKOV_VENV"
-  "$PYTHON" -m venv "$CHECKOV_VENV" || die "'$PYTHON -m venv' failed (is python3-venv installed?)"
-  PIP_DISABLE_PIP_VERSION_CHECK=1 "$CHECKOV_VENV/bin/python" -m pip install \
-      --quiet --no-input --only-binary=:all: --no-deps --require-hashes \
-      -r "$SCRIPT_DIR/checkov-requirements.txt" \
-    || die "pip install checkov==${CHECKOV_VERSION} failed"
-  got="$(checkov_version "$CHECKOV")"
-  [[ "$got" == "$CHECKOV_VERSION" ]] || die "checkov --version is '${got}', expected '${CHECKOV_VERSION}'"
-fi
+python_tool checkov "$CHECKOV_VERSION" "$TOOLS_DIR/checkov-venv" checkov_version \
+  --no-deps --require-hashes -r "$SCRIPT_DIR/checkov-requirements.txt"
 ln -sfn ../checkov-venv/bin/checkov "$BIN_DIR/checkov"
 
 # ---- jq and lua5.1 from Debian ---------------------------------------------------

@@ -20,6 +20,7 @@ use crate::render::{OutputFile, Rendered, RenderedObject};
 use k8s_openapi::Resource;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, Service, ServiceAccount};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -590,7 +591,7 @@ type Key = (String, String, String, Option<String>, String);
 
 /// The kinds infera-render writes, by the lowercase prefix of their file name, with their
 /// apiVersion and whether they are namespaced: an unreadable file is known by its name.
-const FILE_KINDS: [(&str, &str, bool); 17] = [
+const FILE_KINDS: [(&str, &str, bool); 18] = [
     (NAMESPACE, Namespace::API_VERSION, false),
     (CRD, CustomResourceDefinition::API_VERSION, false),
     (ServiceAccount::KIND, ServiceAccount::API_VERSION, true),
@@ -605,6 +606,7 @@ const FILE_KINDS: [(&str, &str, bool); 17] = [
     (Role::KIND, Role::API_VERSION, true),
     (RoleBinding::KIND, RoleBinding::API_VERSION, true),
     (Service::KIND, Service::API_VERSION, true),
+    (NetworkPolicy::KIND, NetworkPolicy::API_VERSION, true),
     (
         PodDisruptionBudget::KIND,
         PodDisruptionBudget::API_VERSION,
@@ -990,4 +992,32 @@ fn pending_removals(
     out.sort();
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FILE_KINDS;
+    use infera_spec::{MultiRegionSpec, Region};
+
+    /// Every kind a render writes is known by its file name (so an unreadable file of it is
+    /// still listed as that object).
+    #[test]
+    fn every_rendered_kind_is_known_by_its_file_name() {
+        let mut spec = MultiRegionSpec {
+            regions: vec![Region::new("us-east-1", true, 1)],
+            ..MultiRegionSpec::default()
+        };
+        spec.regions[0].pod_cidr = Some("10.10.0.0/16".to_owned());
+        spec.tailscale.image = "tailscale/tailscale:v1.78.3".to_owned();
+        spec.monitoring.create_service_monitors = true;
+        spec.network_policies.enabled = true;
+        let rendered = crate::render(&spec).expect("the spec renders");
+        for object in rendered.regions.iter().flat_map(|bundle| &bundle.objects) {
+            assert!(
+                FILE_KINDS.iter().any(|(kind, ..)| *kind == object.kind),
+                "{} is not in FILE_KINDS",
+                object.kind
+            );
+        }
+    }
 }

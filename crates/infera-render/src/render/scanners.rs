@@ -23,6 +23,7 @@ use crate::plan::Plan;
 use k8s_openapi::Resource;
 use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 /// What the exceptions look at in a workload object.
@@ -174,12 +175,13 @@ fn workload(object: &RenderedObject) -> Option<Workload<'_>> {
     Some(Workload { app, containers })
 }
 
-/// The exceptions that apply to an object.
-pub(crate) fn exceptions(plan: &Plan, object: &RenderedObject) -> Vec<&'static Exception> {
+/// The exceptions that apply to an object, with their positions in [`EXCEPTIONS`].
+fn exceptions(plan: &Plan, object: &RenderedObject) -> Vec<(usize, &'static Exception)> {
     workload(object).map_or_else(Vec::new, |workload| {
         EXCEPTIONS
             .iter()
-            .filter(|exception| (exception.applies)(plan, &workload))
+            .enumerate()
+            .filter(|(_, exception)| (exception.applies)(plan, &workload))
             .collect()
     })
 }
@@ -188,25 +190,22 @@ pub(crate) fn exceptions(plan: &Plan, object: &RenderedObject) -> Vec<&'static E
 /// check, numbered in table order (so the numbers are stable), then kube-linter's.
 pub(crate) fn annotate(plan: &Plan, objects: &mut [RenderedObject]) {
     for object in objects {
-        let mut annotations = Vec::new();
-        for exception in exceptions(plan, object) {
-            for check in exception.checkov {
-                annotations.push((
-                    format!("{CHECKOV_SKIP}{}", annotations.len() + 1),
-                    format!("{check}={}", exception.reason),
-                ));
-            }
-        }
-        let mut linter = Vec::new();
-        for exception in exceptions(plan, object) {
-            for check in exception.kube_linter {
-                linter.push((
-                    format!("{KUBE_LINTER_IGNORE}{check}"),
-                    exception.reason.to_owned(),
-                ));
-            }
-        }
-        annotations.extend(linter);
+        let applying = exceptions(plan, object);
+        let checkov = applying
+            .iter()
+            .flat_map(|(_, e)| {
+                e.checkov
+                    .iter()
+                    .map(move |check| format!("{check}={}", e.reason))
+            })
+            .enumerate()
+            .map(|(n, value)| (format!("{CHECKOV_SKIP}{}", n + 1), value));
+        let linter = applying.iter().flat_map(|(_, e)| {
+            e.kube_linter
+                .iter()
+                .map(move |check| (format!("{KUBE_LINTER_IGNORE}{check}"), e.reason.to_owned()))
+        });
+        let annotations: Vec<(String, String)> = checkov.chain(linter).collect();
         if !annotations.is_empty() {
             meta::annotate(
                 &mut object.value,
@@ -218,24 +217,18 @@ pub(crate) fn annotate(plan: &Plan, objects: &mut [RenderedObject]) {
 
 /// APPLY.md's list of the accepted findings, with the objects each applies to.
 pub(crate) fn guide_section(out: &mut String, plan: &Plan, bundles: &[RegionBundle]) {
-    let mut rows = Vec::new();
-    for exception in EXCEPTIONS {
-        let mut objects: Vec<String> = bundles
-            .iter()
-            .flat_map(|bundle| &bundle.objects)
-            .filter(|object| {
-                exceptions(plan, object)
-                    .iter()
-                    .any(|e| std::ptr::eq(*e, exception))
-            })
-            .map(|object| format!("{} `{}`", object.kind, object.name))
-            .collect();
-        objects.sort();
-        objects.dedup();
-        if !objects.is_empty() {
-            rows.push((exception, objects));
+    let mut objects: Vec<BTreeSet<String>> = vec![BTreeSet::new(); EXCEPTIONS.len()];
+    for object in bundles.iter().flat_map(|bundle| &bundle.objects) {
+        for (index, _) in exceptions(plan, object) {
+            objects[index].insert(format!("{} `{}`", object.kind, object.name));
         }
     }
+    let rows: Vec<(&Exception, Vec<String>)> = EXCEPTIONS
+        .iter()
+        .zip(objects)
+        .filter(|(_, objects)| !objects.is_empty())
+        .map(|(exception, objects)| (exception, objects.into_iter().collect()))
+        .collect();
     if rows.is_empty() {
         return;
     }

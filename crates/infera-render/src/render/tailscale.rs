@@ -129,6 +129,7 @@ fn container(
     fdb_pod: bool,
 ) -> Container {
     let health = ts.containerboot_1_78;
+    let router_health = health && workload == Workload::Router;
     let mut vars = vec![env_field("POD_NAME", "metadata.name")];
     if state == State::PerPodSecret {
         // Only with a state Secret does containerboot get Events RBAC; it writes Events only
@@ -228,8 +229,8 @@ fn container(
         // (the startup probe covers only the start), which `kubectl get` and the StatefulSet's
         // status then show; the sidecars' readiness would only take their pods out of their
         // Services.
-        readiness_probe: (health && workload == Workload::Router).then(|| probe(3)),
-        ports: (health && workload == Workload::Router).then(|| {
+        readiness_probe: router_health.then(|| probe(3)),
+        ports: router_health.then(|| {
             vec![ContainerPort {
                 name: Some("health".to_owned()),
                 container_port: i32::from(TAILSCALE_HEALTH),

@@ -692,14 +692,15 @@ fn every_pod_is_selected_and_every_policy_names_pods_that_exist() {
                     .filter(|p| p["metadata"]["name"] == "inferadb-default-deny")
                     .map(|p| (*p).clone())
                     .collect();
-                let region = Region::new(&deny, &bundle.namespace, None);
+                let cluster = Cluster::new(&deny, vec![Namespace::new(&bundle.namespace, &[])])
+                    .expect("the default deny is valid");
                 let outside = Endpoint::external(INTERNET);
                 for (app, labels) in &apps {
                     let mut pod = Pod::new(&bundle.namespace, &[]).with_ip(API_ENDPOINT);
                     pod.labels = labels.clone();
                     let pod = Endpoint::Pod(pod);
                     for (from, to) in [(&outside, &pod), (&pod, &outside)] {
-                        let verdict = region.cluster.allows(from, to, Protocol::Udp, 53);
+                        let verdict = cluster.allows(from, to, Protocol::Udp, 53);
                         assert!(
                             !verdict.is_allowed(),
                             "{name} ({phase}) {}: the default deny does not isolate {app}",
